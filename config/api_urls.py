@@ -1,0 +1,14 @@
+"""/api/v1/: each app contributes its routes in <app>/api_urls.py."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("schools.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("enrollment.api_urls")),
+]

@@ -1,0 +1,33 @@
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import Notification
+from .services import inbox_of, notifications_mark_read
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "purpose", "subject", "body", "url", "payload", "created_at", "read_at"]
+
+
+class NotificationListApi(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        qs = inbox_of(self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+
+class NotificationReadApi(APIView):
+    serializer_class = NotificationSerializer
+
+    def post(self, request, pk: int):
+        notification = get_object_or_404(inbox_of(request.user), pk=pk)
+        notifications_mark_read(user=request.user, ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
