@@ -68,6 +68,14 @@ class TermPlan(models.Model):
             return _("%(term)s 方案第%(version)s版") % {"term": self.term, "version": self.version}
         return _("%(term)s 方案草稿") % {"term": self.term}
 
+    def published_slots(self) -> list[dict]:
+        """The frozen slots with their labels, for the disclosure page."""
+        from schools.models import WEEKDAY_NAMES, ServiceSlot
+
+        kinds = dict(ServiceSlot.Kind.choices)
+        return [{**s, "weekday_name": WEEKDAY_NAMES.get(s["weekday"], s["weekday"]),
+                 "kind_name": kinds.get(s["kind"], s["kind"])} for s in self.slots_snapshot]
+
     @property
     def agreement_digest(self) -> str:
         return hashlib.sha256(self.agreement_text.encode()).hexdigest()
@@ -151,6 +159,13 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return _("%(student)s 的报名（%(term)s）") % {"student": self.student, "term": self.term}
+
+    def claim_pairs(self) -> list[tuple[str, str]]:
+        labels = dict(PriorityCategory.choices)
+        return [(code, str(labels.get(code, code))) for code in self.priority_claims]
+
+    def claim_labels(self) -> list[str]:
+        return [label for _code, label in self.claim_pairs()]
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

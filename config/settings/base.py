@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "notifications.context_processors.unread_notifications",
+                "schools.context_processors.navigation",
             ],
         },
     },

@@ -1,0 +1,20 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import Role
+from .selectors import children_of, has_role
+
+
+def navigation(request):
+    """The links of the top bar, by what the user does (a guardian, a reviewer, a principal)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    links = []
+    if children_of(user).exists():
+        links.append((reverse("enrollment:overview"), _("报名与在读")))
+    if has_role(user, Role.HOMEROOM_TEACHER):
+        links.append((reverse("enrollment:review-queue"), _("班级审核")))
+    if has_role(user, Role.PRINCIPAL, Role.OFFICE):
+        links.append((reverse("enrollment:decide-queue"), _("报名审定")))
+    return {"nav_links": links}
