@@ -160,17 +160,17 @@ class Application(models.Model):
     def __str__(self) -> str:
         return _("%(student)s 的报名（%(term)s）") % {"student": self.student, "term": self.term}
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("enrollment:application", args=[self.pk])
+
     def claim_pairs(self) -> list[tuple[str, str]]:
         labels = dict(PriorityCategory.choices)
         return [(code, str(labels.get(code, code))) for code in self.priority_claims]
 
     def claim_labels(self) -> list[str]:
         return [label for _code, label in self.claim_pairs()]
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("enrollment:application-detail", args=[self.pk])
 
 
 class ClaimEvidence(models.Model):
