@@ -195,44 +195,46 @@ def cancel(request, pk: int):
     return redirect("enrollment:overview")
 
 
+def _act_on(request, pk: int, queue, form_class, act, done: str, invalid: str, back: str):
+    """A reviewer's or a principal's decision on one application, from its page."""
+    application = get_object_or_404(queue, pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return redirect("enrollment:application", pk)
+    try:
+        act(application, form.cleaned_data)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("enrollment:application", pk)
+    messages.success(request, done)
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def review(request, pk: int):
-    application = get_object_or_404(selectors.applications_to_review(request.user), pk=pk)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_review(
-                application=application, reviewer=request.user,
-                decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"],
-                verified_claims=form.cleaned_data["verified_claims"])
-            messages.success(request, _("审核结果已保存。"))
-            return redirect("enrollment:review-queue")
-        except DomainError as error:
-            messages.error(request, str(error.message))
-    else:
-        messages.error(request, _("请检查审核结论和理由。"))
-    return redirect("enrollment:application", pk)
+    def act(application, data):
+        services.application_review(
+            application=application, reviewer=request.user, decision=data["decision"],
+            reason=data["reason"], verified_claims=data["verified_claims"])
+
+    return _act_on(request, pk, selectors.applications_to_review(request.user), ReasonForm,
+                   act, _("审核结果已保存。"), _("请检查审核结论和理由。"),
+                   "enrollment:review-queue")
 
 
 @login_required
 @require_POST
 def decide(request, pk: int):
-    application = get_object_or_404(selectors.applications_to_decide(request.user), pk=pk)
-    form = DecideForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_decide(
-                application=application, principal=request.user,
-                decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"],
-                start_date=form.cleaned_data["start_date"])
-            messages.success(request, _("审定结果已保存。"))
-            return redirect("enrollment:decide-queue")
-        except DomainError as error:
-            messages.error(request, str(error.message))
-    else:
-        messages.error(request, _("请检查审定结论和理由。"))
-    return redirect("enrollment:application", pk)
+    def act(application, data):
+        services.application_decide(
+            application=application, principal=request.user, decision=data["decision"],
+            reason=data["reason"], start_date=data["start_date"])
+
+    return _act_on(request, pk, selectors.applications_to_decide(request.user), DecideForm,
+                   act, _("审定结果已保存。"), _("请检查审定结论和理由。"),
+                   "enrollment:decide-queue")
 
 
 def _queue_page(request, queue, template: str, bulk, extra: dict):
