@@ -1,9 +1,17 @@
-"""Processing a whole school's applications: one bulk class review and one bulk approval of
-1,000 applications, through the API, on a school of its own that is rolled back afterwards.
+"""Processing a whole school's applications through the API: (a) one bulk approval
+(bulk-decide) of N class-approved applications by the principal and (b) one bulk class review
+(bulk-review) of N submitted applications by the homeroom teacher.
 
-    .venv/bin/python bench/enrollment.py [N]
+    .venv/bin/python bench/enrollment.py [N]          (N defaults to 1,000)
 
-Prints wall time, queries and rows written for each request."""
+It builds a district and school of its own ("BENCH-…" codes) with a term, its slots, a
+published plan and 2×N pupils, each with a guardian of their own, inside one transaction that
+is rolled back at the end: the demo data is never touched and nothing is left behind (the audit
+trail is append-only, so rolling back is the only way to leave no trace). on_commit callbacks,
+such as the e-mail delivery tasks, therefore never run.
+
+Prints, for each request: wall time, number of queries (including the session and user
+lookups of the logged-in request) and the rows it created."""
 
 import datetime
 import os
@@ -25,9 +33,13 @@ from django.utils import timezone  # noqa: E402
 
 from enrollment import services  # noqa: E402
 from enrollment.models import Application, Enrolment  # noqa: E402
+from notifications.models import Notification  # noqa: E402
 from schools.models import (  # noqa: E402
+    AuditEntry,
     District,
     Grade,
+    Guardian,
+    GuardianStudent,
     Homeroom,
     Membership,
     Role,
@@ -39,11 +51,55 @@ from schools.models import (  # noqa: E402
     User,
 )
 
+TAG = f"BENCH-{os.getpid()}"  # unique per run, so two runs at once never collide
+
+COUNTED = {
+    "enrolments": Enrolment,
+    "enrolment slots": Enrolment.slots.through,
+    "audit entries": AuditEntry,
+    "notifications": Notification,
+}
+
+
+def _pupils(school, homeroom, n: int, offset: int) -> list[Student]:
+    students = Student.objects.bulk_create([
+        Student(school=school, grade=homeroom.grade, homeroom=homeroom,
+                student_no=f"{offset + i:06d}", name=f"基准学生{offset + i}")
+        for i in range(n)])
+    users = User.objects.bulk_create([
+        User(username=f"{TAG.lower()}-parent-{offset + i}", display_name=f"家长{offset + i}",
+             email=f"{TAG.lower()}-{offset + i}@bench.invalid", password="!")
+        for i in range(n)])
+    guardians = Guardian.objects.bulk_create([
+        Guardian(user=u, name=u.display_name, phone=f"B{os.getpid()}-{offset + i}")
+        for i, u in enumerate(users)])
+    GuardianStudent.objects.bulk_create([
+        GuardianStudent(guardian=g, student=s, relation=GuardianStudent.Relation.MOTHER,
+                        is_primary=True)
+        for g, s in zip(guardians, students, strict=True)])
+    return students
+
+
+def _applications(term, plan, students, status: str) -> list[int]:
+    applicant = dict(GuardianStudent.objects.filter(student__in=students)
+                     .values_list("student_id", "guardian__user_id"))
+    now = timezone.now()
+    applications = Application.objects.bulk_create([
+        Application(term=term, student=s, applicant_id=applicant[s.pk], plan=plan,
+                    submitted_at=now, status=status)
+        for s in students])
+    slot_ids = list(term.slots.values_list("pk", flat=True))
+    Application.slots.through.objects.bulk_create([
+        Application.slots.through(application_id=a.pk, serviceslot_id=slot)
+        for a in applications for slot in slot_ids])
+    return [a.pk for a in applications]
+
 
 def build(n: int):
     today = timezone.localdate()
-    district = District.objects.create(name="基准区", code="BENCH-D")
-    school = School.objects.create(district=district, name="基准小学", code="BENCH-S")
+    district = District.objects.create(name="基准区教育局", code=f"{TAG}-D")
+    school = School.objects.create(district=district, name="基准小学", code=f"{TAG}-S",
+                                   complaint_phone="0000-0000000")
     term = Term.objects.create(school=school, name="基准学期",
                                start=today - datetime.timedelta(days=30),
                                end=today + datetime.timedelta(days=90))
@@ -52,55 +108,70 @@ def build(n: int):
         for d in range(1, 6)
         for kind, start, end, hours in [("noon", "11:40", "14:10", 2),
                                         ("afternoon", "16:20", "18:00", 1)]])
-    principal = User.objects.create(username="bench-principal")
+    principal = User.objects.create(username=f"{TAG.lower()}-principal", display_name="基准校长")
     Membership.objects.create(user=principal, role=Role.PRINCIPAL, school=school)
-    head_user = User.objects.create(username="bench-homeroom")
+    head_user = User.objects.create(username=f"{TAG.lower()}-homeroom", display_name="基准班主任")
     Membership.objects.create(user=head_user, role=Role.HOMEROOM_TEACHER, school=school)
     head = Staff.objects.create(school=school, user=head_user, name="基准班主任")
     grade = Grade.objects.create(school=school, number=3, name="3年级")
-    homeroom = Homeroom.objects.create(school=school, grade=grade, name="1班", head_teacher=head)
+    class1 = Homeroom.objects.create(school=school, grade=grade, name="1班")
+    class2 = Homeroom.objects.create(school=school, grade=grade, name="2班", head_teacher=head)
     plan = services.plan_publish(plan=services.plan_save_draft(
-        term=term, user=principal, agreement_text="安全责任书", complaint_phone="0000",
-        fee_standard="每课时 2 元", withdrawal_rule="提前 7 天", safety_measures="点名"),
-        user=principal)
-    students = Student.objects.bulk_create([
-        Student(school=school, grade=grade, homeroom=homeroom, student_no=f"B{i:06d}",
-                name=f"学生{i}") for i in range(n)])
-    now = timezone.now()
-    applications = Application.objects.bulk_create([
-        Application(term=term, student=s, applicant=principal, plan=plan, submitted_at=now)
-        for s in students])
-    slot_ids = list(term.slots.values_list("pk", flat=True))
-    Application.slots.through.objects.bulk_create([
-        Application.slots.through(application_id=a.pk, serviceslot_id=slot)
-        for a in applications for slot in slot_ids])
-    return principal, head_user, [a.pk for a in applications]
+        term=term, user=principal, agreement_text="课后服务安全责任书",
+        complaint_phone="0000-0000000", fee_standard="每生每课时 2 元",
+        withdrawal_rule="提前 7 天书面申请", safety_measures="点名、签到签退",
+        applications_open=today - datetime.timedelta(days=10),
+        applications_close=today + datetime.timedelta(days=10)), user=principal)
+    to_decide = _applications(term, plan, _pupils(school, class1, n, 0),
+                              Application.Status.CLASS_APPROVED)
+    to_review = _applications(term, plan, _pupils(school, class2, n, n),
+                              Application.Status.SUBMITTED)
+    return principal, head_user, to_decide, to_review
 
 
-def timed(user, path: str, ids: list[int]) -> tuple[float, int]:
+def _counts() -> dict[str, int]:
+    return {label: model.objects.count() for label, model in COUNTED.items()}
+
+
+def timed(user, path: str, ids: list[int], changed_status: str) -> dict:
     client = Client()
     client.force_login(user)
+    before = _counts()
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
         response = client.post(path, {"ids": ids}, content_type="application/json",
                                HTTP_HOST="127.0.0.1")
         elapsed = time.perf_counter() - start
     assert response.status_code == 200, response.content[:500]
-    return elapsed, len(queries)
+    after = _counts()
+    rows = {label: after[label] - before[label] for label in before}
+    rows["applications updated"] = Application.objects.filter(
+        pk__in=ids, status=changed_status).count()
+    return {"ms": elapsed * 1000, "queries": len(queries), "rows": rows,
+            "response": response.json()}
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with transaction.atomic():
-        principal, head, ids = build(n)
-        review_s, review_q = timed(head, "/api/v1/applications/bulk-review/", ids)
-        decide_s, decide_q = timed(principal, "/api/v1/applications/bulk-decide/", ids)
-        enrolments = Enrolment.objects.filter(application_id__in=ids).count()
-        print(f"applications: {n}")
-        print(f"bulk class review : {review_s * 1000:8.1f} ms  {review_q:3d} queries")
-        print(f"bulk approval     : {decide_s * 1000:8.1f} ms  {decide_q:3d} queries  "
-              f"({enrolments} enrolments, {enrolments * 10} enrolment slots)")
+        start = time.perf_counter()
+        principal, head, to_decide, to_review = build(n)
+        setup_s = time.perf_counter() - start
+        decide = timed(principal, "/api/v1/applications/bulk-decide/", to_decide,
+                       Application.Status.APPROVED)
+        review = timed(head, "/api/v1/applications/bulk-review/", to_review,
+                       Application.Status.CLASS_APPROVED)
         transaction.set_rollback(True)
+
+    print(f"school {TAG}-S: {n} class-approved + {n} submitted applications "
+          f"(set-up {setup_s:.1f} s, rolled back)")
+    for label, result in (("(a) bulk-decide", decide), ("(b) bulk-review", review)):
+        rows = ", ".join(f"{k} {v}" for k, v in result["rows"].items() if v)
+        print(f"{label}: {result['ms']:8.1f} ms  {result['queries']:3d} queries  "
+              f"response {result['response']}")
+        print(f"    rows: {rows}")
+    left = School.objects.filter(code__startswith=TAG).exists()
+    print(f"bench data left behind: {'YES' if left else 'none'}")
 
 
 if __name__ == "__main__":

@@ -349,8 +349,8 @@ def application_review(*, application: Application, reviewer: User, decision: st
 def application_review_bulk(*, applications: Sequence[Application], reviewer: User) -> int:
     """Approve many at once (a whole class in one request)."""
     ids = [a.pk for a in applications]
-    locked = list(Application.objects.select_for_update().filter(
-        pk__in=ids, status=Application.Status.SUBMITTED))
+    locked = list(Application.objects.select_for_update(of=("self",)).select_related("term")
+                  .filter(pk__in=ids, status=Application.Status.SUBMITTED))
     if len(locked) != len(set(ids)):
         raise Conflict(_("部分申请已被处理，请刷新后重试。"), code="stale")
     now = timezone.now()
