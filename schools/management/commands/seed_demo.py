@@ -20,6 +20,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from enrollment.demo import quiet_delivery
+from enrollment.demo import seed as seed_enrollment
 from schools.models import (
     District,
     Grade,
@@ -426,7 +428,8 @@ class Command(BaseCommand):
         password = options["password"]
         today = timezone.localdate()
         password_hash = make_password(password)  # hashed once: the demo accounts share it
-        with transaction.atomic():
+        # The enrollment notices are delivered on commit: kept off the console (see there).
+        with quiet_delivery(), transaction.atomic():
             district = ensure_district()
             schools, primary_students = {}, {}
             for spec in SCHOOLS:
@@ -437,6 +440,8 @@ class Command(BaseCommand):
                 if spec is PRIMARY:
                     primary_students = students
             ensure_demo_accounts(district, schools, primary_students, password_hash)
+            # The enrollment stage's demo data: plans, applications, enrolments.
+            seed_enrollment(stdout=None if options["quiet"] else self.stdout)
         if not options["quiet"]:
             self.print_summary(schools, password)
 
