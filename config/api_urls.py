@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("schools.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("enrollment.api_urls")),
+    path("", include("scheduling.api_urls")),
 ]

@@ -152,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollment.tasks.end_due_enrolments",
         "schedule": crontab(hour=0, minute=10),
     },
+    "scheduling-choice-deadline-reminders": {
+        "task": "scheduling.tasks.send_choice_deadline_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 # --- E-mail and SMS ---------------------------------------------------------------------------

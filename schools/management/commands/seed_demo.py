@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from enrollment.demo import quiet_delivery
 from enrollment.demo import seed as seed_enrollment
+from scheduling.demo import seed as seed_scheduling
 from schools.models import (
     District,
     Grade,
@@ -442,6 +443,8 @@ class Command(BaseCommand):
             ensure_demo_accounts(district, schools, primary_students, password_hash)
             # The enrollment stage's demo data: plans, applications, enrolments.
             seed_enrollment(stdout=None if options["quiet"] else self.stdout)
+            # The scheduling stage's: this week's menu allocated, next week's open.
+            seed_scheduling(stdout=None if options["quiet"] else self.stdout)
         if not options["quiet"]:
             self.print_summary(schools, password)
 

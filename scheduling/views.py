@@ -1,0 +1,366 @@
+"""Scheduling pages: the principal's activities, weekly menu, publication and allocation; the
+guardian's choices and child's week; class lists (printable) with the moves after allocation;
+a teacher's and a room's week. Thin: forms parse, services decide, selectors scope."""
+
+import datetime
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from schools.audit import audit_history
+from schools.errors import DomainError
+from schools.models import School
+from schools.selectors import children_of, school_ids_for, schools_visible_to
+
+from . import selectors, services
+from .forms import (
+    ActivityForm,
+    AllocateForm,
+    ChoiceForm,
+    ItemForm,
+    MemberAddForm,
+    MenuCreateForm,
+    MoveForm,
+    PublishForm,
+    SwapForm,
+    WeekForm,
+)
+from .models import Choice, Menu, MenuItem, Placement, TemporaryClass
+
+
+def _form_error(form, error: DomainError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, str(error.message))
+
+
+def _managed_school(request) -> School:
+    school = (schools_visible_to(request.user)
+              .filter(pk__in=school_ids_for(request.user, selectors.MANAGING_ROLES))
+              .order_by("pk").first())
+    if school is None:
+        raise Http404
+    return school
+
+
+def _next_monday(today: datetime.date) -> datetime.date:
+    return today + datetime.timedelta(days=7 - today.weekday())
+
+
+@login_required
+def menu_list(request):
+    """Principal: the school's menus and a new week; guardian: published menus to choose."""
+    managed = selectors.menus_managed_by(request.user)
+    if school_ids_for(request.user, selectors.MANAGING_ROLES):
+        school = _managed_school(request)
+        today = timezone.localdate()
+        form = MenuCreateForm(request.POST or None, initial={"week": _next_monday(today)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                menu = services.menu_create(school=school, user=request.user,
+                                            week=form.cleaned_data["week"],
+                                            choice_deadline=form.cleaned_data["choice_deadline"],
+                                            copy_previous=form.cleaned_data["copy_previous"])
+            except DomainError as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, _("已新建菜单。"))
+                return redirect(menu)
+        menus = managed.filter(school=school).annotate(n_items=Count("items")).order_by("-week")
+        return render(request, "scheduling/menu_list.html",
+                      {"menus": menus, "form": form, "school": school, "managing": True})
+    menus = (selectors.menus_visible_to(request.user).exclude(status=Menu.Status.DRAFT)
+             .order_by("-week")[:12])
+    return render(request, "scheduling/menu_list.html",
+                  {"menus": menus, "children": children_of(request.user), "managing": False})
+
+
+def _slot_groups(items) -> list[tuple]:
+    groups = defaultdict(list)
+    for item in items:
+        groups[item.slot].append(item)
+    return sorted(groups.items(), key=lambda kv: (kv[0].weekday, kv[0].start))
+
+
+@login_required
+def menu_detail(request, pk: int):
+    menu = get_object_or_404(selectors.menus_visible_to(request.user), pk=pk)
+    managing = selectors.menus_managed_by(request.user).filter(pk=pk).exists()
+    items = list(selectors.items_of(menu).annotate(n_choices=Count("choices")))
+    context = {"menu": menu, "groups": _slot_groups(items), "managing": managing,
+               "deadline_passed": timezone.now() >= menu.choice_deadline}
+    if managing:
+        form = ItemForm(request.POST or None, menu=menu)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    for slot in form.cleaned_data["slots"]:
+                        services.menu_item_add(menu=menu, user=request.user,
+                                               activity=form.cleaned_data["activity"],
+                                               slot=slot, capacity=form.cleaned_data["capacity"],
+                                               end=form.cleaned_data["end"])
+            except DomainError as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, _("已加入菜单。"))
+                return redirect(menu)
+        problems, warnings = services.menu_check(menu)
+        context |= {"form": form, "problems": problems, "warnings": warnings,
+                    "publish_form": PublishForm(), "allocate_form": AllocateForm(),
+                    "runs": menu.runs.order_by("-created_at")[:5],
+                    "history": audit_history(menu)}
+    else:
+        context["children"] = [c for c in children_of(request.user) if c.school_id ==
+                               menu.school_id]
+    return render(request, "scheduling/menu.html", context)
+
+
+@login_required
+@require_POST
+def item_remove(request, pk: int, item_pk: int):
+    menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
+    item = get_object_or_404(MenuItem, menu=menu, pk=item_pk)
+    try:
+        services.menu_item_remove(item=item, user=request.user)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect(menu)
+
+
+@login_required
+@require_POST
+def menu_publish(request, pk: int):
+    menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
+    form = PublishForm(request.POST)
+    form.is_valid()
+    try:
+        services.menu_publish(menu=menu, user=request.user,
+                              acknowledge_warnings=form.cleaned_data.get("acknowledge_warnings",
+                                                                         False))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("菜单已发布，已通知家长选课。"))
+    return redirect(menu)
+
+
+@login_required
+@require_POST
+def menu_allocate(request, pk: int):
+    menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
+    form = AllocateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("随机种子只能包含字母、数字、下划线和连字符。"))
+        return redirect(menu)
+    preview = form.cleaned_data["preview"]
+    try:
+        stats = services.menu_allocate(menu=menu, user=request.user, commit=not preview,
+                                       seed=form.cleaned_data["seed"] or None)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(menu)
+    summary = _("第一志愿 %(first)s，第二志愿 %(second)s，第三志愿 %(third)s，未能满足 %(unplaced)s"
+                "（其中优先保障 %(priority)s），未填志愿 %(none)s，共 %(classes)s 个临时班。") % {
+        "first": stats["first_choice"], "second": stats["second_choice"],
+        "third": stats["third_choice"], "unplaced": stats["unplaced"],
+        "priority": stats["priority_unplaced"], "none": stats["no_choice"],
+        "classes": stats["classes"]}
+    if preview:
+        messages.info(request, _("预览（未保存）：") + summary)
+        return redirect(menu)
+    messages.success(request, _("分班完成：") + summary)
+    return redirect("scheduling:classes", menu.pk)
+
+
+@login_required
+def class_list(request, pk: int):
+    menu = get_object_or_404(selectors.menus_visible_to(request.user), pk=pk)
+    classes = (selectors.temporary_classes_visible_to(request.user).filter(menu=menu)
+               .annotate(n=Count("placements")).order_by("slot__weekday", "slot__start",
+                                                          "kind", "name"))
+    groups = defaultdict(list)
+    for cls in classes:
+        groups[cls.slot].append(cls)
+    return render(request, "scheduling/classes.html", {
+        "menu": menu, "groups": sorted(groups.items(),
+                                       key=lambda kv: (kv[0].weekday, kv[0].start))})
+
+
+@login_required
+def class_detail(request, pk: int):
+    cls = get_object_or_404(selectors.temporary_classes_visible_to(request.user), pk=pk)
+    managing = selectors.classes_managed_by(request.user).filter(pk=pk).exists()
+    guardian_only = not managing and not (cls.head_teacher and
+                                          cls.head_teacher.user_id == request.user.pk) and \
+        not school_ids_for(request.user) and not request.user.is_superuser
+    placements = cls.placements.select_related("student__grade", "student__homeroom")
+    if guardian_only:
+        # A guardian sees the class's name, teacher and room, and their own child only.
+        placements = placements.filter(student__in=children_of(request.user))
+    add_form = MemberAddForm(prefix="add")
+    if managing and request.method == "POST":
+        response = _class_post(request, cls)
+        if response is not None:
+            return response
+        add_form = MemberAddForm(request.POST, prefix="add")
+    return render(request, "scheduling/class.html", {
+        "cls": cls, "placements": placements, "managing": managing, "add_form": add_form,
+        "move_form": MoveForm(cls=cls), "swap_form": SwapForm(),
+        "history": audit_history(cls) if managing else []})
+
+
+def _class_post(request, cls: TemporaryClass):
+    action = request.POST.get("action")
+    school = cls.menu.school
+    try:
+        if action == "add":
+            form = MemberAddForm(request.POST, prefix="add")
+            if not form.is_valid():
+                return None
+            student = school.students.select_related("grade").filter(
+                student_no=form.cleaned_data["student_no"]).first()
+            if student is None:
+                messages.error(request, _("本校没有这个学号。"))
+                return redirect(cls)
+            services.placement_add(temporary_class=cls, student=student, user=request.user,
+                                   reason=form.cleaned_data["reason"])
+            messages.success(request, _("已加入 %s。") % student.name)
+        elif action == "move":
+            form = MoveForm(request.POST, cls=cls)
+            if not form.is_valid():
+                messages.error(request, _("请选择要调到的临时班。"))
+                return redirect(cls)
+            placement = get_object_or_404(Placement, temporary_class=cls,
+                                          pk=form.cleaned_data["placement"])
+            services.placement_move(placement=placement, to=form.cleaned_data["to"],
+                                    user=request.user)
+            messages.success(request, _("已调班。"))
+        elif action == "swap":
+            form = SwapForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请输入学号。"))
+                return redirect(cls)
+            first = get_object_or_404(Placement, temporary_class=cls,
+                                      pk=form.cleaned_data["first"])
+            second = Placement.objects.filter(
+                menu=cls.menu, slot=cls.slot,
+                student__student_no=form.cleaned_data["second_student_no"],
+                student__school=school).first()
+            if second is None:
+                messages.error(request, _("同一时段没有这个学号的学生。"))
+                return redirect(cls)
+            services.placement_swap(first=first, second=second, user=request.user)
+            messages.success(request, _("已对调。"))
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect(cls)
+
+
+@login_required
+def choose(request, pk: int, student_pk: int):
+    """The guardian ranks, per slot the child is enrolled in, up to the school's number of
+    choices among the activities open to the child's grade."""
+    menu = get_object_or_404(selectors.menus_visible_to(request.user)
+                             .exclude(status=Menu.Status.DRAFT), pk=pk)
+    student = get_object_or_404(children_of(request.user), pk=student_pk,
+                                school_id=menu.school_id)
+    slots = services.enrolled_slots(menu, student)
+    items = [i for i in selectors.items_of(menu) if student.grade.number in i.grades]
+    current = defaultdict(list)
+    for c in Choice.objects.filter(menu=menu, student=student).order_by("rank"):
+        current[c.slot_id].append(c.item_id)
+    k = menu.school.choices_per_slot
+    forms = [ChoiceForm(request.POST or None, prefix=f"s{slot.pk}", slot=slot,
+                        items=[i for i in items if i.slot_id == slot.pk], choices=k,
+                        initial_ranked=current[slot.pk]) for slot in slots]
+    open_ = menu.status == Menu.Status.PUBLISHED and timezone.now() < menu.choice_deadline
+    if request.method == "POST" and all(f.is_valid() for f in forms):
+        found = MenuItem.objects.filter(menu=menu).select_related("activity").in_bulk()
+        try:
+            with transaction.atomic():
+                for form in forms:
+                    services.choices_set(menu=menu, student=student, slot=form.slot,
+                                         items=[found[i] for i in form.ranked() if i in found],
+                                         user=request.user)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("已保存 %s 的志愿。") % student.name)
+            return redirect("scheduling:choose", menu.pk, student.pk)
+    return render(request, "scheduling/choose.html", {
+        "menu": menu, "student": student, "forms": forms, "open": open_, "choices": k})
+
+
+def _week(request) -> datetime.date:
+    return WeekForm(request.GET).monday(timezone.localdate())
+
+
+def _week_nav(week: datetime.date) -> dict:
+    return {"week": week, "prev_week": week - datetime.timedelta(days=7),
+            "next_week": week + datetime.timedelta(days=7)}
+
+
+@login_required
+def student_week(request, pk: int):
+    from schools.selectors import students_visible_to
+
+    student = get_object_or_404(students_visible_to(request.user), pk=pk)
+    week = _week(request)
+    menu = Menu.objects.filter(school_id=student.school_id, week=week).first()
+    placements = selectors.student_week(student, menu) if menu else []
+    return render(request, "scheduling/student_week.html", {
+        "student": student, "menu": menu, "placements": placements, **_week_nav(week)})
+
+
+@login_required
+def teacher_week(request):
+    staff = selectors.staff_of(request.user)
+    if staff is None:
+        raise Http404
+    week = _week(request)
+    classes = (TemporaryClass.objects.filter(head_teacher=staff, menu__week=week)
+               .select_related("slot").annotate(n=Count("placements"))
+               .order_by("slot__weekday", "slot__start"))
+    return render(request, "scheduling/teacher_week.html", {
+        "staff": staff, "classes": classes, **_week_nav(week)})
+
+
+@login_required
+def room_week(request):
+    school = _managed_school(request)
+    week = _week(request)
+    rooms = sorted(set(TemporaryClass.objects.filter(menu__school=school, menu__week=week)
+                       .exclude(room="").values_list("room", flat=True)))
+    room = request.GET.get("room") or (rooms[0] if rooms else "")
+    classes = (TemporaryClass.objects.filter(menu__school=school, menu__week=week, room=room)
+               .select_related("slot", "head_teacher").annotate(n=Count("placements"))
+               .order_by("slot__weekday", "slot__start"))
+    return render(request, "scheduling/room_week.html", {
+        "rooms": rooms, "room": room, "classes": classes, **_week_nav(week)})
+
+
+@login_required
+def activities(request):
+    school = _managed_school(request)
+    form = ActivityForm(request.POST or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        try:
+            services.activity_create(school=school, user=request.user, **data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("已添加活动。"))
+            return redirect("scheduling:activities")
+    return render(request, "scheduling/activities.html", {
+        "school": school, "form": form,
+        "activities": school.activities.select_related("teacher").order_by("category", "name")})

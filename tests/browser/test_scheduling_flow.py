@@ -1,0 +1,100 @@
+"""A week on a phone, as its users walk it: the principal publishes next week's menu
+(acknowledging the short-day warnings), the guardian ranks choices for a child, the principal
+allocates after the deadline, and the guardian sees the child's timetable."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from scheduling import services
+from scheduling.models import Choice, Menu, Placement
+from schools.models import Staff
+from tests.browser.conftest import login
+from tests.enrollment.conftest import (  # noqa: F401  fixtures
+    apply_for,
+    class_approved,
+    enrolment,
+    plan,
+    submitted,
+)
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _logout(page):
+    page.context.clear_cookies()
+
+
+@pytest.fixture
+def draft_week(cast):
+    """Next week's draft menu: football and chess every afternoon (grade 3 may take both)."""
+    teacher = Staff.objects.get(user=cast.teacher)
+    football = services.activity_create(school=cast.school, user=cast.principal, name="足球",
+                                        category="sports", grades=[3], capacity=40,
+                                        teacher=teacher, room="操场")
+    chess = services.activity_create(school=cast.school, user=cast.principal, name="象棋",
+                                     category="club", grades=[3], capacity=20, room="棋室")
+    today = timezone.localdate()
+    menu = services.menu_create(school=cast.school, user=cast.principal,
+                                week=today + datetime.timedelta(days=7 - today.weekday()),
+                                choice_deadline=timezone.now() + datetime.timedelta(days=1))
+    for slot in cast.term.slots.filter(kind="afternoon"):
+        for activity in (football, chess):
+            services.menu_item_add(menu=menu, user=cast.principal, activity=activity, slot=slot)
+    return menu
+
+
+@pytest.mark.usefixtures("enrolment")
+def test_principal_publishes_parent_chooses_principal_allocates(cast, phone, draft_week):
+    menu = draft_week
+    # The principal publishes, acknowledging the warnings (afternoons alone are < 2 hours).
+    login(phone, "principal", PASSWORD)
+    phone.click("text=每周菜单")
+    phone.click(f"a[href='/scheduling/menus/{menu.pk}/']")
+    assert "不足 2 小时" in phone.locator("#publish").inner_text()
+    phone.check("#id_acknowledge_warnings")
+    phone.click("#publish-button")
+    phone.wait_for_load_state("networkidle")
+    assert Menu.objects.get(pk=menu.pk).status == "published"
+    assert "已发布" in phone.locator("#menu-status").inner_text()
+
+    # The guardian ranks chess first and football second for Monday, on a phone.
+    _logout(phone)
+    login(phone, "parent", PASSWORD)
+    phone.click("text=每周菜单")
+    phone.click(f"a[href='/scheduling/menus/{menu.pk}/']")
+    phone.click(f"a[href='/scheduling/menus/{menu.pk}/choose/{cast.child.pk}/']")
+    monday = cast.term.slots.get(kind="afternoon", weekday=1)
+    items = {i.activity.name: i for i in menu.items.filter(slot=monday)}
+    phone.select_option(f"#id_s{monday.pk}-rank1", str(items["象棋"].pk))
+    phone.select_option(f"#id_s{monday.pk}-rank2", str(items["足球"].pk))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click("#save-choices")
+    phone.wait_for_load_state("networkidle")
+    assert "已保存" in phone.locator("main").inner_text()
+    assert list(Choice.objects.filter(student=cast.child, slot=monday)
+                .values_list("item__activity__name", flat=True)) == ["象棋", "足球"]
+
+    # The deadline passes; the principal allocates.
+    Menu.objects.filter(pk=menu.pk).update(
+        choice_deadline=timezone.now() - datetime.timedelta(minutes=1))
+    _logout(phone)
+    login(phone, "principal", PASSWORD)
+    phone.goto(f"/scheduling/menus/{menu.pk}/")
+    phone.click("#allocate-button")
+    phone.wait_for_load_state("networkidle")
+    assert "分班完成" in phone.locator("main").inner_text()
+    placement = Placement.objects.get(student=cast.child, slot=monday)
+    assert placement.rank == 1 and placement.temporary_class.name == "周一课后·象棋"
+
+    # The guardian sees the child's week.
+    _logout(phone)
+    login(phone, "parent", PASSWORD)
+    phone.click("text=每周菜单")
+    phone.click(f"a[href='/scheduling/students/{cast.child.pk}/week/']")
+    phone.click("text=下一周")
+    timetable = phone.locator("table.timetable").inner_text()
+    assert "周一课后·象棋" in timetable and "棋室" in timetable
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
