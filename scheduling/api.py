@@ -276,7 +276,9 @@ class TemporaryClassOutputSerializer(serializers.ModelSerializer):
         return cls.head_teacher.name if cls.head_teacher else None
 
     def get_members(self, cls) -> list[int]:
-        return [p.student_id for p in cls.placements.all()]
+        members = [p.student_id for p in cls.placements.all()]
+        own = selectors.own_children_only(self.context.get("request"), cls)
+        return members if own is None else [m for m in members if m in own]
 
 
 class TemporaryClassListApi(generics.ListAPIView):

@@ -56,6 +56,23 @@ def temporary_classes_visible_to(user: User) -> QuerySet[TemporaryClass]:
     return base.filter(q)
 
 
+def own_children_only(request, cls: TemporaryClass) -> set[int] | None:
+    """The ids a viewer may see among a class's members: None (all) for the school's staff,
+    the district and the class's head teacher; a guardian sees only their own children."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return set()
+    if (user.is_superuser or cls.menu.school_id in school_ids_for(user, SCHOOL_ROLES)
+            or cls.menu.school.district_id in district_ids_for(user)
+            or (cls.head_teacher is not None and cls.head_teacher.user_id == user.pk)):
+        return None
+    cache = getattr(request, "_own_children_ids", None)
+    if cache is None:
+        cache = set(children_of(user).values_list("pk", flat=True))
+        request._own_children_ids = cache
+    return cache
+
+
 def classes_managed_by(user: User) -> QuerySet[TemporaryClass]:
     if not user.is_authenticated:
         return TemporaryClass.objects.none()

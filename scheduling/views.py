@@ -197,13 +197,11 @@ def class_list(request, pk: int):
 def class_detail(request, pk: int):
     cls = get_object_or_404(selectors.temporary_classes_visible_to(request.user), pk=pk)
     managing = selectors.classes_managed_by(request.user).filter(pk=pk).exists()
-    guardian_only = not managing and not (cls.head_teacher and
-                                          cls.head_teacher.user_id == request.user.pk) and \
-        not school_ids_for(request.user) and not request.user.is_superuser
     placements = cls.placements.select_related("student__grade", "student__homeroom")
-    if guardian_only:
-        # A guardian sees the class's name, teacher and room, and their own child only.
-        placements = placements.filter(student__in=children_of(request.user))
+    own = selectors.own_children_only(request, cls)
+    if own is not None:
+        # A guardian sees the class's name, teacher and room, and their own children only.
+        placements = placements.filter(student_id__in=own)
     add_form = MemberAddForm(prefix="add")
     if managing and request.method == "POST":
         response = _class_post(request, cls)

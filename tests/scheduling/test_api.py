@@ -664,3 +664,23 @@ def test_swaps_across_slots_or_schools_are_refused(cast, allocated, api):
         "first": monday.pk, "second": sibling_monday.pk}, format="json")
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="scheduling.placement.swapped").exists()
+
+
+def test_a_guardian_sees_only_own_children_among_the_members(cast, allocated, api):
+    tuesday = afternoon(cast.term, 2)
+    hall = TemporaryClass.objects.get(menu=allocated, slot=tuesday, kind="study_hall")
+    everyone = {cast.child.pk, cast.sibling.pk, cast.other_child.pk}
+    body = api(cast.principal).get(f"/api/v1/temporary-classes/{hall.pk}/").json()
+    assert set(body["members"]) == everyone
+    body = api(cast.parent2).get(f"/api/v1/temporary-classes/{hall.pk}/").json()
+    assert body["members"] == [cast.other_child.pk]
+    listed = api(cast.parent).get("/api/v1/temporary-classes/", {"menu": allocated.pk,
+                                                                 "slot": tuesday.pk}).json()
+    assert [set(c["members"]) for c in listed["results"]] == [{cast.child.pk,
+                                                               cast.sibling.pk}]
+    from django.test import Client
+
+    client = Client()
+    client.force_login(cast.parent2)
+    page = client.get(f"/scheduling/classes/{hall.pk}/").content.decode()
+    assert cast.other_child.name in page and cast.child.name not in page
