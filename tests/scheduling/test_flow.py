@@ -279,3 +279,52 @@ def test_list_queries_do_not_grow_with_the_rows(cast, api, week, django_assert_m
         assert client.get(f"/scheduling/menus/{menu.pk}/classes/").status_code == 200
     with django_assert_max_num_queries(16):
         assert client.get(f"/scheduling/menus/{menu.pk}/").status_code == 200
+
+
+def _enrol_bulk(cast, n: int) -> None:
+    """n more grade-3 pupils enrolled in every slot, each with a guardian (setup only)."""
+    from enrollment.models import Application, Enrolment
+    from schools.models import Guardian, GuardianStudent, User
+
+    students = [f.StudentFactory(school=cast.school, homeroom=cast.homeroom) for _ in range(n)]
+    users = User.objects.bulk_create([User(username=f"g-{s.pk}", password="!")
+                                      for s in students])
+    guardians = Guardian.objects.bulk_create([Guardian(user=u, name="家长", phone=f"139{u.pk:08d}")
+                                              for u in users])
+    GuardianStudent.objects.bulk_create([
+        GuardianStudent(guardian=g, student=s, relation="mother", is_primary=True)
+        for g, s in zip(guardians, students, strict=True)])
+    plan = cast.term.plans.get(status="published")
+    apps = Application.objects.bulk_create([
+        Application(term=cast.term, student=s, applicant=u, status="approved", plan=plan,
+                    submitted_at=timezone.now()) for s, u in zip(students, users, strict=True)])
+    enrolments = Enrolment.objects.bulk_create([
+        Enrolment(term=cast.term, student=s, application=a, start_date=cast.term.start)
+        for s, a in zip(students, apps, strict=True)])
+    slots = list(cast.term.slots.all())
+    Enrolment.slots.through.objects.bulk_create([
+        Enrolment.slots.through(enrolment_id=e.pk, serviceslot_id=s.pk)
+        for e in enrolments for s in slots])
+
+
+@pytest.mark.parametrize("pupils", [30, 90])
+def test_allocation_writes_in_bulk(cast, api, week, pupils, django_assert_max_num_queries):
+    """The allocate request's queries do not grow with the children: 30 or 90 more pupils
+    with choices, the same bound."""
+    _enrol_bulk(cast, pupils)
+    menu = services.menu_publish(menu=week, user=cast.principal, acknowledge_warnings=True)
+    monday = cast.term.slots.get(kind="afternoon", weekday=1)
+    items = list(menu.items.filter(slot=monday, activity__name__in=["足球", "象棋"]))
+    from enrollment.models import Enrolment
+
+    for enrolment in Enrolment.objects.filter(term=cast.term).select_related(
+            "student__grade", "application__applicant"):
+        services.choices_set(menu=menu, student=enrolment.student, slot=monday, items=items,
+                             user=enrolment.application.applicant)
+    close_choices(menu)
+    with django_assert_max_num_queries(36):
+        response = api(cast.principal).post(f"/api/v1/menus/{menu.pk}/allocate/",
+                                            {"seed": "b"}, format="json")
+    assert response.status_code == 200
+    # Every slot of the new pupils, the five afternoons of `cast.child`.
+    assert Placement.objects.filter(menu=menu).count() == 10 * pupils + 5
