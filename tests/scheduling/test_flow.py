@@ -328,3 +328,21 @@ def test_allocation_writes_in_bulk(cast, api, week, pupils, django_assert_max_nu
     assert response.status_code == 200
     # Every slot of the new pupils, the five afternoons of `cast.child`.
     assert Placement.objects.filter(menu=menu).count() == 10 * pupils + 5
+
+
+def test_messages_follow_the_language(cast, api, week):
+    menu = services.menu_publish(menu=week, user=cast.principal, acknowledge_warnings=True)
+    close_choices(menu)
+    slot = cast.term.slots.get(kind="afternoon", weekday=1)
+    body = {"student": cast.child.pk, "slot": slot.pk, "ranked": []}
+    url = f"/api/v1/menus/{menu.pk}/choices/"
+    chinese = api(cast.parent).post(url, body, format="json").json()
+    english = api(cast.parent).post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert chinese["detail"].startswith("选课已于") and chinese["code"] == "deadline_passed"
+    assert english["detail"].startswith("Choices closed at")
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(cast.principal)
+    page = client.get(f"/scheduling/menus/{menu.pk}/").content.decode()
+    assert "Commit the allocation" in page and "Weekly menu" in page
