@@ -346,3 +346,15 @@ def test_messages_follow_the_language(cast, api, week):
     client.force_login(cast.principal)
     page = client.get(f"/scheduling/menus/{menu.pk}/").content.decode()
     assert "Commit the allocation" in page and "Weekly menu" in page
+
+
+def test_admin_shows_the_week_read_only(cast, week):
+    from django.test import Client
+
+    admin_user = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin_user)
+    for model in ("activity", "menu", "allocationrun", "temporaryclass"):
+        assert client.get(f"/admin/scheduling/{model}/").status_code == 200, model
+    assert client.get(f"/admin/scheduling/menu/{week.pk}/change/").status_code == 200
+    assert client.get("/admin/scheduling/menu/add/").status_code == 403
