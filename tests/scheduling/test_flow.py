@@ -358,3 +358,47 @@ def test_admin_shows_the_week_read_only(cast, week):
         assert client.get(f"/admin/scheduling/{model}/").status_code == 200, model
     assert client.get(f"/admin/scheduling/menu/{week.pk}/change/").status_code == 200
     assert client.get("/admin/scheduling/menu/add/").status_code == 403
+
+
+def test_who_fared_worse_last_week_wins_this_weeks_tie(cast, week):
+    """Two pupils want the one seat of a solo class two weeks running: the one left out in the
+    first week gets it in the second, whatever the lottery's seed."""
+    from enrollment.models import Enrolment
+
+    _enrol_bulk(cast, 1)
+    rival = Enrolment.objects.exclude(student=cast.child).get(term=cast.term).student
+    # Both in a priority group (cast.child claims one), so priority does not decide.
+    Enrolment.objects.get(student=rival).application.__class__.objects.filter(
+        student=rival).update(is_priority=True)
+    solo = services.activity_create(school=cast.school, user=cast.principal, name="独奏",
+                                    category="arts", grades=[3], capacity=1)
+    monday = cast.term.slots.get(kind="afternoon", weekday=1)
+    services.menu_item_add(menu=week, user=cast.principal, activity=solo, slot=monday)
+
+    def rank_solo(menu):
+        item = menu.items.get(slot=monday, activity=solo)
+        for student in (cast.child, rival):
+            services.choices_set(menu=menu, student=student, slot=monday, items=[item],
+                                 user=cast.principal)
+
+    def solo_winner(plan):
+        (members,) = [m for c, m in zip(plan.classes, plan.members, strict=True)
+                      if c.item is not None and c.item.activity_id == solo.pk
+                      and c.slot_id == monday.pk]
+        return {m["student_id"] for m in members}
+
+    first = services.menu_publish(menu=week, user=cast.principal, acknowledge_warnings=True)
+    rank_solo(first)
+    close_choices(first)
+    services.menu_allocate(menu=first, user=cast.principal, seed="week-1")
+    (winner,) = Placement.objects.filter(menu=first, slot=monday,
+                                         temporary_class__item__activity=solo)
+    loser = rival.pk if winner.student_id == cast.child.pk else cast.child.pk
+
+    second = services.menu_create(school=cast.school, user=cast.principal,
+                                  week=first.week + datetime.timedelta(days=7),
+                                  copy_previous=True)
+    second = services.menu_publish(menu=second, user=cast.principal, acknowledge_warnings=True)
+    rank_solo(second)
+    for seed in map(str, range(8)):
+        assert solo_winner(services.plan_seats(second, seed)) == {loser}
