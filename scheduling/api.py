@@ -325,7 +325,7 @@ class MembersApi(APIView):
                                reason=data.validated_data["reason"])
         cls = selectors.classes_managed_by(request.user).prefetch_related("placements").get(
             pk=cls.pk)
-        return Response(TemporaryClassOutputSerializer(cls).data,
+        return Response(TemporaryClassOutputSerializer(cls, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
 
