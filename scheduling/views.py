@@ -117,8 +117,10 @@ def menu_detail(request, pk: int):
                     "runs": menu.runs.order_by("-created_at")[:5],
                     "history": audit_history(menu)}
     else:
-        context["children"] = [c for c in children_of(request.user) if c.school_id ==
-                               menu.school_id]
+        children = [c for c in children_of(request.user) if c.school_id == menu.school_id]
+        enrolled = set(services.enrolled_in_week(menu).filter(student__in=children)
+                       .values_list("student_id", flat=True))
+        context["children"] = [(c, c.pk in enrolled) for c in children]
     return render(request, "scheduling/menu.html", context)
 
 

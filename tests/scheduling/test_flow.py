@@ -402,3 +402,15 @@ def test_who_fared_worse_last_week_wins_this_weeks_tie(cast, week):
     rank_solo(second)
     for seed in map(str, range(8)):
         assert solo_winner(services.plan_seats(second, seed)) == {loser}
+
+
+def test_the_menu_page_offers_choices_only_for_enrolled_children(cast, week):
+    from django.test import Client
+
+    menu = services.menu_publish(menu=week, user=cast.principal, acknowledge_warnings=True)
+    client = Client()
+    client.force_login(cast.parent)
+    page = client.get(f"/scheduling/menus/{menu.pk}/").content.decode()
+    assert f"/scheduling/menus/{menu.pk}/choose/{cast.child.pk}/" in page
+    assert f"/scheduling/menus/{menu.pk}/choose/{cast.sibling.pk}/" not in page
+    assert "这一周没有参加课后服务" in page  # the sibling is not enrolled
