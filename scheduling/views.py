@@ -121,6 +121,11 @@ def menu_detail(request, pk: int):
         enrolled = set(services.enrolled_in_week(menu).filter(student__in=children)
                        .values_list("student_id", flat=True))
         context["children"] = [(c, c.pk in enrolled) for c in children]
+        # A guardian sees what their enrolled children's grades may take, not the whole menu.
+        grades = {c.grade.number for c in children if c.pk in enrolled}
+        if grades:
+            context["groups"] = _slot_groups([i for i in items if grades & set(i.grades)])
+            context["filtered_grades"] = sorted(grades)
     return render(request, "scheduling/menu.html", context)
 
 

@@ -414,3 +414,16 @@ def test_the_menu_page_offers_choices_only_for_enrolled_children(cast, week):
     assert f"/scheduling/menus/{menu.pk}/choose/{cast.child.pk}/" in page
     assert f"/scheduling/menus/{menu.pk}/choose/{cast.sibling.pk}/" not in page
     assert "这一周没有参加课后服务" in page  # the sibling is not enrolled
+
+
+def test_a_guardian_sees_the_activities_open_to_the_childs_grade(cast, week):
+    from django.test import Client
+
+    menu = services.menu_publish(menu=week, user=cast.principal, acknowledge_warnings=True)
+    client = Client()
+    client.force_login(cast.parent)
+    page = client.get(f"/scheduling/menus/{menu.pk}/").content.decode()
+    assert "足球" in page and "象棋" in page  # grade 3
+    assert "绘本" not in page  # grades 1–2 only
+    client.force_login(cast.principal)
+    assert "绘本" in client.get(f"/scheduling/menus/{menu.pk}/").content.decode()
