@@ -349,18 +349,25 @@ def menu_publish(*, menu: Menu, user: User, acknowledge_warnings: bool = False) 
     return menu
 
 
+def enrolled_q(menu: Menu, path: str = "") -> Q:
+    """Active enrolments of the menu's term that cover some day of its week, as a condition
+    on `path` (e.g. "enrolment__"): a plain join, not an IN subquery, which the planner can
+    misjudge badly on freshly written rows."""
+    friday = menu.week + datetime.timedelta(days=4)
+    return (Q(**{f"{path}term": menu.term_id, f"{path}status": Enrolment.Status.ACTIVE,
+                 f"{path}start_date__lte": friday})
+            & (Q(**{f"{path}end_date__isnull": True}) | Q(**{f"{path}end_date__gte": menu.week})))
+
+
 def enrolled_in_week(menu: Menu):
     """Active enrolments of the menu's term that cover some day of its week."""
-    friday = menu.week + datetime.timedelta(days=4)
-    return Enrolment.objects.filter(
-        term=menu.term, status=Enrolment.Status.ACTIVE, start_date__lte=friday).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=menu.week))
+    return Enrolment.objects.filter(enrolled_q(menu))
 
 
 def enrolled_slots(menu: Menu, student: Student) -> list[ServiceSlot]:
     """The slots of the menu's week the child is enrolled in, on their day."""
-    slots = ServiceSlot.objects.filter(
-        enrolments__in=enrolled_in_week(menu).filter(student=student)).distinct()
+    slots = ServiceSlot.objects.filter(enrolled_q(menu, "enrolments__"),
+                                       enrolments__student=student).distinct()
     result = []
     for slot in slots.order_by("weekday", "start"):
         day = menu.day_of(slot.weekday)
@@ -373,7 +380,7 @@ def enrolled_slots(menu: Menu, student: Student) -> list[ServiceSlot]:
 
 def guardians_of_enrolled(menu: Menu) -> list[User]:
     return list(User.objects.filter(
-        guardian_profile__links__student__enrolments__in=enrolled_in_week(menu)).distinct())
+        enrolled_q(menu, "guardian_profile__links__student__enrolments__")).distinct())
 
 
 # --- Choices (菜单双选) -----------------------------------------------------------------------
@@ -451,8 +458,7 @@ def plan_seats(menu: Menu, seed: str) -> SeatPlan:
     items_by_slot: dict[int, list[MenuItem]] = defaultdict(list)
     for item in items:
         items_by_slot[item.slot_id].append(item)
-    enrolled = enrolled_in_week(menu)
-    rows = list(Enrolment.slots.through.objects.filter(enrolment__in=enrolled).values_list(
+    rows = list(Enrolment.slots.through.objects.filter(enrolled_q(menu, "enrolment__")).values_list(
         "serviceslot_id", "enrolment__student_id", "enrolment__student__grade__number",
         "enrolment__student__homeroom_id", "enrolment__application__is_priority",
         "enrolment__start_date", "enrolment__end_date"))
