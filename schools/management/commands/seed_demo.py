@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from enrollment.demo import quiet_delivery
@@ -443,6 +443,11 @@ class Command(BaseCommand):
             ensure_demo_accounts(district, schools, primary_students, password_hash)
             # The enrollment stage's demo data: plans, applications, enrolments.
             seed_enrollment(stdout=None if options["quiet"] else self.stdout)
+            # Thousands of rows were just written in this transaction: refresh the planner's
+            # statistics (ANALYZE counts the transaction's own rows), or it may plan the
+            # scheduling stage's joins for empty tables and take minutes over them.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
             # The scheduling stage's: this week's menu allocated, next week's open.
             seed_scheduling(stdout=None if options["quiet"] else self.stdout)
         if not options["quiet"]:
