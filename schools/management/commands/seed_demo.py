@@ -417,6 +417,11 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - display_width(text), 0)
 
 
+def analyse() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 class Command(BaseCommand):
     help = "建立示范数据（示范区教育局、三所学校、约 1000 名学生与演示账号）；可重复运行。"
 
@@ -441,13 +446,13 @@ class Command(BaseCommand):
                 if spec is PRIMARY:
                     primary_students = students
             ensure_demo_accounts(district, schools, primary_students, password_hash)
+            # Thousands of rows are written in this one transaction: before each stage, refresh
+            # the planner's statistics (ANALYZE counts the transaction's own rows), or it may
+            # plan the next stage's joins for empty tables and take minutes over them.
+            analyse()
             # The enrollment stage's demo data: plans, applications, enrolments.
             seed_enrollment(stdout=None if options["quiet"] else self.stdout)
-            # Thousands of rows were just written in this transaction: refresh the planner's
-            # statistics (ANALYZE counts the transaction's own rows), or it may plan the
-            # scheduling stage's joins for empty tables and take minutes over them.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+            analyse()
             # The scheduling stage's: this week's menu allocated, next week's open.
             seed_scheduling(stdout=None if options["quiet"] else self.stdout)
         if not options["quiet"]:
