@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from schools.audit import audit_history
-from schools.errors import DomainError
+from schools.errors import DomainError, form_add_error
 from schools.models import Role, Term
 from schools.selectors import children_of, has_role, is_staff_of_school, terms_visible_to
 
@@ -30,11 +30,6 @@ from .forms import (
     WithdrawalForm,
 )
 from .models import Application, Enrolment, SurveyResponse
-
-
-def _form_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
 
 
 def _current_term(school_id: int, today: datetime.date) -> Term | None:
@@ -93,7 +88,7 @@ def apply(request, term_id: int, student_id: int):
                 student=student, term=term, **_choice(form), signature=_signature(request, form),
                 evidence=_evidence(form))
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("报名已提交，请等待班主任审核。"))
             return redirect("enrollment:application", application.pk)
@@ -174,7 +169,7 @@ def resubmit(request, pk: int):
                 guardian_name=_guardian_name(request.user), **_choice(form),
                 signature=_signature(request, form), evidence=_evidence(form))
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("已重新提交。"))
             return redirect("enrollment:application", application.pk)
@@ -318,7 +313,7 @@ def plan_edit(request, term_id: int):
             messages.success(request, _("草稿已保存。"))
             return redirect("enrollment:plan-edit", term.pk)
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
     return render(request, "enrollment/plan_edit.html",
                   {"form": form, "term": term, "draft": draft,
                    "published": services.plan_current(term)})
@@ -339,7 +334,7 @@ def leave(request, pk: int):
         try:
             services.leave_report(enrolment=enrolment, user=request.user, **form.cleaned_data)
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("请假已登记。"))
             return redirect("enrollment:overview")
@@ -356,7 +351,7 @@ def withdraw(request, pk: int):
             services.withdrawal_request(enrolment=enrolment, user=request.user,
                                         **form.cleaned_data)
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("退出申请已提交，等待学校审批。"))
             return redirect("enrollment:overview")
@@ -390,7 +385,7 @@ def survey(request, term_id: int, student_id: int):
             services.survey_submit(term=term, student=student, guardian=request.user,
                                    slots=list(form.cleaned_data["slots"]))
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("感谢填写需求调查。"))
             return redirect("enrollment:overview")

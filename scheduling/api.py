@@ -5,6 +5,7 @@ import datetime
 
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -78,7 +79,7 @@ class MenuListApi(generics.ListAPIView):
             try:
                 qs = qs.filter(week=datetime.date.fromisoformat(week))
             except ValueError:
-                raise PolicyViolation(_week_message(), field="week") from None
+                raise PolicyViolation(_("日期格式应为 YYYY-MM-DD。"), field="week") from None
         return _with_items(qs).order_by("-week", "school_id")
 
     @extend_schema(request=InputSerializer, responses={201: MenuOutputSerializer})
@@ -94,12 +95,6 @@ class MenuListApi(generics.ListAPIView):
             copy_previous=data.validated_data["copy_previous"])
         menu = _with_items(Menu.objects.filter(pk=menu.pk)).get()
         return Response(MenuOutputSerializer(menu).data, status=status.HTTP_201_CREATED)
-
-
-def _week_message() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("日期格式应为 YYYY-MM-DD。")
 
 
 class MenuDetailApi(generics.RetrieveAPIView):
@@ -154,8 +149,6 @@ class MenuItemAddApi(APIView):
 
 
 def _not_found(what: str) -> str:
-    from django.utils.translation import gettext as _
-
     return {"activity": _("本校没有这个活动。"), "slot": _("本周所在学期没有这个时段。"),
             "teacher": _("本校没有这位教职工。"), "student": _("没有这个学生。"),
             "ranked": _("所选活动不在本周该时段的菜单中。"),

@@ -16,9 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from schools.audit import audit_history
-from schools.errors import DomainError
+from schools.errors import DomainError, form_add_error
 from schools.models import School
-from schools.selectors import children_of, school_ids_for, schools_visible_to
+from schools.selectors import (
+    children_of,
+    school_ids_for,
+    schools_visible_to,
+    students_visible_to,
+)
 
 from . import selectors, services
 from .forms import (
@@ -34,11 +39,6 @@ from .forms import (
     WeekForm,
 )
 from .models import Choice, Menu, MenuItem, Placement, TemporaryClass
-
-
-def _form_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, str(error.message))
 
 
 def _managed_school(request) -> School:
@@ -69,7 +69,7 @@ def menu_list(request):
                                             choice_deadline=form.cleaned_data["choice_deadline"],
                                             copy_previous=form.cleaned_data["copy_previous"])
             except DomainError as error:
-                _form_error(form, error)
+                form_add_error(form, error)
             else:
                 messages.success(request, _("已新建菜单。"))
                 return redirect(menu)
@@ -107,7 +107,7 @@ def menu_detail(request, pk: int):
                                                slot=slot, capacity=form.cleaned_data["capacity"],
                                                end=form.cleaned_data["end"])
             except DomainError as error:
-                _form_error(form, error)
+                form_add_error(form, error)
             else:
                 messages.success(request, _("已加入菜单。"))
                 return redirect(menu)
@@ -316,8 +316,6 @@ def _week_nav(week: datetime.date) -> dict:
 
 @login_required
 def student_week(request, pk: int):
-    from schools.selectors import students_visible_to
-
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     week = _week(request)
     menu = Menu.objects.filter(school_id=student.school_id, week=week).first()
@@ -362,7 +360,7 @@ def activities(request):
         try:
             services.activity_create(school=school, user=request.user, **data)
         except DomainError as error:
-            _form_error(form, error)
+            form_add_error(form, error)
         else:
             messages.success(request, _("已添加活动。"))
             return redirect("scheduling:activities")

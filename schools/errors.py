@@ -40,3 +40,8 @@ class InvalidTransition(Conflict):
                          % {"state": current, "action": action})
         self.current = current
         self.action = action
+
+
+def form_add_error(form, error: DomainError) -> None:
+    """Show a service's refusal on a page's form: on its field if the form has it."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))

@@ -176,6 +176,7 @@ def test_short_days_are_warnings_the_principal_acknowledges(cast, api, week):
 
 
 def test_add_to_a_full_class_is_refused(cast, api, week):
+    _enrol_bulk(cast, 1)  # a second pupil, to be refused a seat in the full class
     menu = services.menu_publish(menu=week, user=cast.principal)
     close_choices(menu)
     services.menu_allocate(menu=menu, user=cast.principal, seed="x")
@@ -192,11 +193,11 @@ def test_add_to_a_full_class_is_refused(cast, api, week):
     assert moved.status_code == 200
     assert AuditEntry.objects.filter(action="scheduling.placement.moved").count() == 1
     TemporaryClass.objects.filter(pk=chess.pk).update(capacity=1)
-    other = Placement.objects.filter(slot=monday).exclude(student=cast.child).first()
-    if other is not None:
-        full = api(cast.principal).post(f"/api/v1/placements/{other.pk}/move/",
-                                        {"to": chess.pk}, format="json")
-        assert full.status_code == 409 and full.json()["code"] == "class_full"
+    other = Placement.objects.exclude(student=cast.child).get(slot=monday)
+    full = api(cast.principal).post(f"/api/v1/placements/{other.pk}/move/",
+                                    {"to": chess.pk}, format="json")
+    assert full.status_code == 409 and full.json()["code"] == "class_full"
+    assert chess.placements.count() == 1
 
 
 def test_pages_are_scoped(cast, week):
