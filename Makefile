@@ -40,6 +40,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 worker: install
 	$(BIN)/celery -A config worker -l info
@@ -47,7 +48,7 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat -l info
 
-bench: install-dev
+bench: migrate install-dev
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -3,10 +3,10 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from schools import views as school_views
+from portal import views as portal_views
 
 urlpatterns = [
-    path("", school_views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

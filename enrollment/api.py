@@ -1,8 +1,10 @@
 """Enrollment REST endpoints (API.md, Enrollment table). Thin: parse, call a selector or a
 service, serialise."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -84,20 +86,26 @@ class ApplicationOutputSerializer(serializers.ModelSerializer):
         return enrolment.pk if enrolment else None
 
 
+class EvidenceInputSerializer(SignedChoiceSerializer):
+    """A signed choice with the evidence of its priority claims: a submission and a
+    resubmission take the same."""
+
+    evidence = serializers.ListField(child=serializers.FileField(), required=False,
+                                     default=list, max_length=10)
+    evidence_codes = serializers.ListField(
+        child=serializers.ChoiceField(choices=PriorityCategory.choices), required=False,
+        default=list, max_length=10)
+
+
 class ApplicationListApi(generics.ListAPIView):
     serializer_class = ApplicationOutputSerializer
 
-    class InputSerializer(SignedChoiceSerializer):
+    class InputSerializer(EvidenceInputSerializer):
         class Meta:
             ref_name = "ApplicationListInput"
 
         student = serializers.IntegerField()
         term = serializers.IntegerField()
-        evidence = serializers.ListField(child=serializers.FileField(), required=False,
-                                         default=list)
-        evidence_codes = serializers.ListField(
-            child=serializers.ChoiceField(choices=PriorityCategory.choices), required=False,
-            default=list)
 
     def get_queryset(self):
         qs = selectors.applications_visible_to(self.request.user).select_related("enrolment")
@@ -137,15 +145,10 @@ def _slots(term, ids: list[int]) -> list[ServiceSlot]:
 
 
 def _msg_unknown_slots():
-    from django.utils.translation import gettext as _
-
     return _("所选时段不存在或不属于该学期。")
 
 
 def _evidence(files, codes) -> list[services.EvidenceInput]:
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
     if len(files) != len(codes):
         raise PolicyViolation(_("每份证明材料须注明对应的优先类别。"), field="evidence_codes")
     items = []
@@ -218,8 +221,6 @@ class BulkInputSerializer(serializers.Serializer):
 def _in_queue(queue, ids: list[int]) -> list[Application]:
     found = list(queue.filter(pk__in=ids).only("pk", "term_id", "student_id"))
     if len(found) != len(set(ids)):
-        from django.http import Http404
-
         raise Http404
     return found
 
@@ -269,7 +270,7 @@ class CancelApi(APIView):
 
 
 class ResubmitApi(APIView):
-    class InputSerializer(SignedChoiceSerializer):
+    class InputSerializer(EvidenceInputSerializer):
         class Meta:
             ref_name = "ResubmitInput"
 
@@ -287,7 +288,8 @@ class ResubmitApi(APIView):
                 agreement_version=v["agreement_version"], signed_name=v["signed_name"],
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")),
-            note=v["note"], start_date=v["start_date"])
+            note=v["note"], start_date=v["start_date"],
+            evidence=_evidence(v["evidence"], v["evidence_codes"]))
         return Response(ApplicationOutputSerializer(application).data)
 
 
@@ -375,21 +377,12 @@ class LeaveApi(APIView):
         reason = serializers.CharField(max_length=200)
 
     @extend_schema(request=InputSerializer, responses={201: LeaveOutputSerializer})
-    @transaction.atomic
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         student = get_object_or_404(children_of(request.user), pk=v["student"])
-        slot = ServiceSlot.objects.filter(pk=v["slot"]).first()
-        if slot is None:
-            raise PolicyViolation(field="slot", message=_msg_unknown_slots())
-        enrolment = Enrolment.objects.filter(student=student, term_id=slot.term_id,
-                                             status=Enrolment.Status.ACTIVE).first()
-        if enrolment is None:
-            from django.utils.translation import gettext as _
-
-            raise PolicyViolation(_("孩子未参加该学期的课后服务。"), field="student")
-        leave = services.leave_report(enrolment=enrolment, user=request.user, date=v["date"],
-                                      slot=slot, reason=v["reason"])
+        leave = services.leave_report_for_child(student=student, slot_id=v["slot"],
+                                                date=v["date"], reason=v["reason"],
+                                                user=request.user)
         return Response(LeaveOutputSerializer(leave).data, status=status.HTTP_201_CREATED)

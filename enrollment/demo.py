@@ -13,14 +13,11 @@ no application, so a newcomer can walk the flow; the second (张小红) is enrol
 slots; `parent2`'s child (刘洋) waits in homeroom2's queue with a submitted application.
 """
 
-import contextlib
 import datetime
-import logging
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from schools.models import (
@@ -32,9 +29,9 @@ from schools.models import (
     Term,
     User,
 )
-from schools.selectors import children_of
+from schools.selectors import ServiceDay, children_of, current_term, service_days
 
-from . import services
+from . import selectors, services
 from .models import Application, Enrolment, Leave, TermPlan, Withdrawal
 
 SEED = "20260901-enrollment"
@@ -169,7 +166,7 @@ def agreement_text(school: School) -> str:
 
 def ensure_plan(term: Term, principal: User, today: datetime.date) -> tuple[TermPlan, bool]:
     """The term's published plan; published now (version 1) if there is none."""
-    plan = services.plan_current(term)
+    plan = selectors.plan_current(term)
     if plan is not None:
         return plan, False
     draft = services.plan_save_draft(term=term, user=principal,
@@ -178,10 +175,6 @@ def ensure_plan(term: Term, principal: User, today: datetime.date) -> tuple[Term
 
 
 # --- applications ----------------------------------------------------------------------------
-
-
-def current_term(school: School, today: datetime.date) -> Term | None:
-    return school.terms.filter(start__lte=today, end__gte=today).first()
 
 
 def guardians_by_student(school: School) -> dict[int, tuple[User, str]]:
@@ -309,14 +302,10 @@ def head_of(pupil: Student) -> User:
 # --- leaves and a withdrawal -----------------------------------------------------------------
 
 
-def next_service_days(term: Term, today: datetime.date, n: int) -> list[datetime.date]:
-    calendar = dict(term.calendar_days.values_list("date", "kind"))
-    days, day = [], today + datetime.timedelta(days=1)
-    while len(days) < n and day <= term.end:
-        if term.is_service_day(day, calendar) and day.isoweekday() <= 5:
-            days.append(day)
-        day += datetime.timedelta(days=1)
-    return days
+def next_service_days(term: Term, today: datetime.date, n: int) -> list[ServiceDay]:
+    """The next `n` service days after today (a month ahead is plenty)."""
+    return service_days(term, today + datetime.timedelta(days=1),
+                        today + datetime.timedelta(days=31))[:n]
 
 
 def seed_leaves_and_withdrawal(term: Term, exclude: set[int]) -> tuple[int, int]:
@@ -337,13 +326,13 @@ def seed_leaves_and_withdrawal(term: Term, exclude: set[int]) -> tuple[int, int]
             if d >= len(days):
                 continue
             slot = next((s for s in enrolment.slots.all()
-                         if s.weekday == days[d].isoweekday() and s.kind == kind), None)
+                         if s.weekday == days[d].weekday and s.kind == kind), None)
             slot = slot or next((s for s in enrolment.slots.all()
-                                 if s.weekday == days[d].isoweekday()), None)
+                                 if s.weekday == days[d].weekday), None)
             if slot is None:
                 continue
             services.leave_report(enrolment=enrolment, user=enrolment.application.applicant,
-                                  date=days[d], slot=slot, reason=LEAVE_REASONS[n])
+                                  date=days[d].date, slot=slot, reason=LEAVE_REASONS[n])
             leaves += 1
     if not Withdrawal.objects.filter(enrolment__term=term).exists():
         enrolment = enrolments[len(enrolments) // 2]
@@ -357,26 +346,6 @@ def seed_leaves_and_withdrawal(term: Term, exclude: set[int]) -> tuple[int, int]
     return leaves, withdrawals
 
 
-# --- quiet Celery log ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def quiet_delivery() -> Iterator[None]:
-    """Keep the seeded notices off the console: with no broker they are delivered in-process on
-    commit, several hundred of them, each logged by Celery and printed by the console e-mail
-    and SMS backends. Inside this block they go to the in-memory backends instead (the outbox
-    rows and in-app notices are real either way)."""
-    logger = logging.getLogger("celery.app.trace")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                               SMS_BACKEND="notifications.channels.LocmemSMSBackend"):
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -385,13 +354,13 @@ def seed(*, stdout=None) -> dict:
     today = timezone.localdate()
     schools = {s.code: s for s in School.objects.filter(code__in=[PRIMARY_CODE, MIDDLE_CODE])}
     primary = schools.get(PRIMARY_CODE)
-    term = current_term(primary, today) if primary else None
+    term = current_term(primary.pk, today) if primary else None
     if term is None:
         return {}
     principal = User.objects.get(username="principal")
     plan, published = ensure_plan(term, principal, today)
     middle = schools.get(MIDDLE_CODE)
-    middle_term = current_term(middle, today) if middle else None
+    middle_term = current_term(middle.pk, today) if middle else None
     if middle_term is not None:
         ensure_plan(middle_term, User.objects.get(username="principal2"), today)
 

@@ -2,6 +2,7 @@
 the safety agreement (R1, R3, R4), class review, principal approval, enrolments, leave and
 withdrawal (R10)."""
 
+import datetime
 import hashlib
 
 from django.conf import settings
@@ -249,6 +250,34 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return _("%(student)s 在读（%(term)s）") % {"student": self.student, "term": self.term}
+
+    @staticmethod
+    def in_force_q(start: datetime.date, end: datetime.date | None = None, *,
+                   path: str = "") -> Q:
+        """Active enrolments that cover some day of [start, end] (one day when `end` is
+        None), as a condition on `path` (e.g. "enrolment__"): the rule of `covers` in SQL."""
+        end = end or start
+        return (Q(**{f"{path}status": Enrolment.Status.ACTIVE, f"{path}start_date__lte": end})
+                & (Q(**{f"{path}end_date__isnull": True})
+                   | Q(**{f"{path}end_date__gte": start})))
+
+    def covers(self, day: datetime.date, slot: ServiceSlot | int | None = None) -> bool:
+        """Whether the enrolment is in force on `day` (started, not ended or withdrawn), and
+        with `slot`, whether that slot is one of its own (uses prefetched slots if any)."""
+        if not covers_day(self.status, self.start_date, self.end_date, day):
+            return False
+        if slot is None:
+            return True
+        slot_id = getattr(slot, "pk", slot)
+        return any(s.pk == slot_id for s in self.slots.all())
+
+
+def covers_day(status: str, start_date: datetime.date, end_date: datetime.date | None,
+               day: datetime.date) -> bool:
+    """The rule of an enrolment in force on a day, on its plain values (for rows read with
+    `values_list`); `Enrolment.in_force_q` is the same rule in SQL."""
+    return (status == Enrolment.Status.ACTIVE and start_date <= day
+            and (end_date is None or end_date >= day))
 
 
 class Leave(models.Model):

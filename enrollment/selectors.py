@@ -1,10 +1,15 @@
 """Reads of the enrollment stage, scoped to the caller through the roster's selectors."""
 
+import datetime
+from collections.abc import Iterable
+
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from schools.models import Role, Term, User
+from schools.models import Role, ServiceSlot, Student, Term, User
 from schools.selectors import (
+    children_of,
     district_ids_for,
     has_role,
     school_ids_for,
@@ -12,7 +17,7 @@ from schools.selectors import (
     terms_visible_to,
 )
 
-from .models import Application, Enrolment, TermPlan, Withdrawal
+from .models import Application, Enrolment, Leave, TermPlan, Withdrawal, covers_day
 
 DECIDER_ROLES = {Role.PRINCIPAL, Role.OFFICE}
 
@@ -26,8 +31,6 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
 
 
 def application_for_guardian(user: User, pk: int) -> Application:
-    from schools.selectors import children_of
-
     return get_object_or_404(
         applications_visible_to(user).filter(student__in=children_of(user).values("pk")), pk=pk)
 
@@ -53,8 +56,6 @@ def enrolments_visible_to(user: User) -> QuerySet[Enrolment]:
 
 
 def enrolment_for_guardian(user: User, pk: int) -> Enrolment:
-    from schools.selectors import children_of
-
     return get_object_or_404(
         enrolments_visible_to(user).filter(student__in=children_of(user).values("pk")), pk=pk)
 
@@ -66,14 +67,17 @@ def withdrawals_to_decide(user: User) -> QuerySet[Withdrawal]:
                             "requested_by"))
 
 
+def plan_current(term: Term) -> TermPlan | None:
+    """The term's latest published plan (R2), or None before any publication."""
+    return term.plans.filter(status=TermPlan.Status.PUBLISHED).order_by("-version").first()
+
+
 def plan_for(user: User, term_pk: int) -> TermPlan:
     """The current published plan of a term the user may see (guardians of the school, staff,
     the district); 404 otherwise or before anything is published."""
     term = get_object_or_404(terms_visible_to(user), pk=term_pk)
-    plan = term.plans.filter(status=TermPlan.Status.PUBLISHED).order_by("-version").first()
+    plan = plan_current(term)
     if plan is None:
-        from django.http import Http404
-
         raise Http404
     return plan
 
@@ -109,3 +113,69 @@ def application_counts(term: Term) -> dict:
         qs.filter(status__in=[Application.Status.RETURNED, Application.Status.REJECTED])
         .values("status", "reason").annotate(n=Count("pk")).order_by("-n", "reason")[:20])
     return counts
+
+
+# --- Published reads for the later stages (scheduling, attendance, billing, oversight) -------
+
+def enrolments_in_force(term: Term, start: datetime.date, end: datetime.date | None = None, *,
+                        slot: ServiceSlot | int | None = None) -> QuerySet[Enrolment]:
+    """The term's enrolments in force on some day of [start, end] (on `start` alone when
+    `end` is None): started, not ended, not withdrawn; with `slot`, enrolled in that slot.
+    `Enrolment.covers(day, slot)` is the same rule for one enrolment in hand."""
+    qs = Enrolment.objects.filter(Enrolment.in_force_q(start, end), term=term)
+    if slot is not None:
+        qs = qs.filter(slots=slot)
+    return qs
+
+
+def slot_enrolments_in_force(term: Term, days: dict[int, datetime.date],
+                             students: Iterable[Student | int] | None = None) -> list[tuple]:
+    """For slots and the day each runs ({slot id: date}), the children enrolled in the slot
+    and in force on its day: rows of (slot id, student id, grade number, homeroom id,
+    priority). One query, a plain join (an IN subquery can be misjudged badly by the planner
+    on freshly written rows)."""
+    if not days:
+        return []
+    rows = Enrolment.slots.through.objects.filter(
+        Enrolment.in_force_q(min(days.values()), max(days.values()), path="enrolment__"),
+        enrolment__term=term, serviceslot_id__in=list(days))
+    if students is not None:
+        rows = rows.filter(enrolment__student__in=[getattr(s, "pk", s) for s in students])
+    rows = rows.values_list(
+        "serviceslot_id", "enrolment__student_id", "enrolment__student__grade__number",
+        "enrolment__student__homeroom_id", "enrolment__application__is_priority",
+        "enrolment__status", "enrolment__start_date", "enrolment__end_date")
+    return [(slot_id, student_id, grade, homeroom_id, bool(priority))
+            for slot_id, student_id, grade, homeroom_id, priority, status, start, end in rows
+            if covers_day(status, start, end, days[slot_id])]
+
+
+def is_enrolled_on(student: Student | int, term: Term, day: datetime.date,
+                   slot: ServiceSlot | int) -> bool:
+    """Whether the child is enrolled in `slot` and in force on `day`."""
+    return enrolments_in_force(term, day, slot=slot).filter(
+        student=getattr(student, "pk", student)).exists()
+
+
+def guardians_of_enrolled_between(term: Term, start: datetime.date,
+                          end: datetime.date | None = None) -> QuerySet[User]:
+    """The user accounts of the guardians of every child in force on some day of the range."""
+    path = "guardian_profile__links__student__enrolments__"
+    return User.objects.filter(Enrolment.in_force_q(start, end, path=path),
+                               **{f"{path}term": term}).distinct()
+
+
+def leaves_on(day: datetime.date, *, slot: ServiceSlot | int | None = None,
+              students: Iterable[Student | int] | None = None) -> QuerySet[Leave]:
+    """Reported leave (R10: a guardian's report is the approval; it excuses the absence) for
+    `day`, optionally in one slot and for some children."""
+    qs = Leave.objects.filter(date=day).select_related("student", "slot")
+    if slot is not None:
+        qs = qs.filter(slot=slot)
+    if students is not None:
+        qs = qs.filter(student__in=[getattr(s, "pk", s) for s in students])
+    return qs
+
+
+def is_on_leave(student: Student | int, day: datetime.date, slot: ServiceSlot | int) -> bool:
+    return leaves_on(day, slot=slot, students=[student]).exists()

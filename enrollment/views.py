@@ -53,7 +53,7 @@ def overview(request):
     rows = []
     for child in children:
         term = _current_term(child.school_id, today)
-        plan = services.plan_current(term) if term else None
+        plan = selectors.plan_current(term) if term else None
         application = (Application.objects.filter(student=child, term=term)
                        .exclude(status=Application.Status.CANCELLED)
                        .order_by("-submitted_at").first() if term else None)
@@ -76,7 +76,7 @@ def plan_detail(request, term_id: int):
 def apply(request, term_id: int, student_id: int):
     student = get_object_or_404(children_of(request.user), pk=student_id)
     term = get_object_or_404(terms_visible_to(request.user), pk=term_id, school=student.school)
-    plan = services.plan_current(term)
+    plan = selectors.plan_current(term)
     if plan is None:
         raise Http404
     form = ApplicationForm(request.POST or None, request.FILES or None, term=term,
@@ -155,7 +155,7 @@ def agreement_print(request, pk: int):
 def resubmit(request, pk: int):
     application = selectors.application_for_guardian(request.user, pk)
     term = application.term
-    plan = services.plan_current(term)
+    plan = selectors.plan_current(term)
     initial = {"agreement_version": plan.version if plan else None,
                "slots": list(application.slots.all()),
                "priority_claims": application.priority_claims, "note": application.note,
@@ -280,7 +280,7 @@ def decide_queue(request):
             applications=chosen, principal=request.user, start_date=data["start_date"]))
 
     terms = list(selectors.terms_managed_by(request.user).order_by("-start"))
-    figures = [(t, selectors.application_counts(t), services.plan_current(t),
+    figures = [(t, selectors.application_counts(t), selectors.plan_current(t),
                 _survey_totals(t)) for t in terms[:3]]
     withdrawals = selectors.withdrawals_to_decide(request.user).filter(status="requested")
     return _queue_page(request, queue, "enrollment/decide_queue.html", bulk,
@@ -301,7 +301,7 @@ def _survey_totals(term: Term) -> list[dict]:
 def plan_edit(request, term_id: int):
     term = get_object_or_404(selectors.terms_managed_by(request.user), pk=term_id)
     draft = selectors.plan_draft_for(request.user, term)
-    source = draft or services.plan_current(term)
+    source = draft or selectors.plan_current(term)
     form = PlanForm(request.POST or None, instance=None, initial=_plan_initial(source, term))
     if request.method == "POST" and form.is_valid():
         try:
@@ -316,7 +316,7 @@ def plan_edit(request, term_id: int):
             form_add_error(form, error)
     return render(request, "enrollment/plan_edit.html",
                   {"form": form, "term": term, "draft": draft,
-                   "published": services.plan_current(term)})
+                   "published": selectors.plan_current(term)})
 
 
 def _plan_initial(plan, term: Term) -> dict:

@@ -196,7 +196,7 @@ class ChoicesApi(APIView):
 
         student = serializers.IntegerField()
         slot = serializers.IntegerField()
-        ranked = serializers.ListField(child=serializers.IntegerField())
+        ranked = serializers.ListField(child=serializers.IntegerField(), max_length=20)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request, pk: int):
@@ -208,13 +208,8 @@ class ChoicesApi(APIView):
         slot = ServiceSlot.objects.filter(term=menu.term, pk=v["slot"]).first()
         if slot is None:
             raise PolicyViolation(_not_found("slot"), field="slot")
-        found = MenuItem.objects.select_related("activity").in_bulk(
-            [i for i in v["ranked"] if isinstance(i, int)])
-        items = [found.get(i) for i in v["ranked"]]
-        if any(i is None or i.menu_id != menu.pk for i in items):
-            raise PolicyViolation(_not_found("ranked"), field="ranked")
-        services.choices_set(menu=menu, student=student, slot=slot, items=items,
-                             user=request.user)
+        services.choices_set_many(menu=menu, student=student, user=request.user,
+                                  rankings=[(slot, v["ranked"])])
         return Response({"student": student.pk, "slot": slot.pk, "ranked": v["ranked"]},
                         status=status.HTTP_201_CREATED)
 
@@ -310,12 +305,9 @@ class MembersApi(APIView):
         cls = get_object_or_404(selectors.classes_managed_by(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        student = cls.menu.school.students.select_related("grade").filter(
-            pk=data.validated_data["student"]).first()
-        if student is None:
-            raise PolicyViolation(_not_found("student"), field="student")
-        services.placement_add(temporary_class=cls, student=student, user=request.user,
-                               reason=data.validated_data["reason"])
+        services.placement_add_to_class(temporary_class=cls, user=request.user,
+                                        student_id=data.validated_data["student"],
+                                        reason=data.validated_data["reason"])
         cls = selectors.classes_managed_by(request.user).prefetch_related("placements").get(
             pk=cls.pk)
         return Response(TemporaryClassOutputSerializer(cls, context={"request": request}).data,

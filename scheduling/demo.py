@@ -14,10 +14,10 @@ import random
 
 from django.utils import timezone
 
-from enrollment.models import Enrolment
 from schools.models import School, ServiceSlot, Staff, User
+from schools.selectors import children_of, term_of_week
 
-from . import services
+from . import selectors, services
 from .models import Activity, Menu
 
 SEED = "20260901-scheduling"
@@ -92,7 +92,7 @@ def rank_choices(menu: Menu, rng: random.Random, share: float, skip: set[int]) -
     """Guardians rank up to the school's number of choices for most afternoon slots."""
     k = menu.school.choices_per_slot
     items = list(menu.items.select_related("activity"))
-    enrolments = (services.enrolled_in_week(menu).exclude(student_id__in=skip)
+    enrolments = (selectors.enrolled_in_week(menu).exclude(student_id__in=skip)
                   .select_related("student__grade", "application__applicant")
                   .prefetch_related("slots").order_by("student__student_no"))
     popularity = {spec[0]: weight for spec, weight in
@@ -125,7 +125,7 @@ def seed(*, stdout=None) -> dict:
     today = timezone.localdate()
     this_week = today - datetime.timedelta(days=today.weekday())
     next_week = this_week + datetime.timedelta(days=7)
-    if services.term_of_week(school, this_week) is None:
+    if term_of_week(school.pk, this_week) is None:
         return {}
     activities = ensure_activities(school, principal)
     rng = random.Random(f"{SEED}-{this_week}")
@@ -138,16 +138,14 @@ def seed(*, stdout=None) -> dict:
             choice_deadline=services.default_deadline(this_week))
         result["allocation"] = services.menu_allocate(menu=menu, user=principal,
                                                       seed=f"demo-{this_week}")
-    if (services.term_of_week(school, next_week) is not None
+    if (term_of_week(school.pk, next_week) is not None
             and not school.menus.filter(week=next_week).exists()):
         deadline = max(services.default_deadline(next_week),
                        timezone.make_aware(datetime.datetime.combine(
                            today + datetime.timedelta(days=1), datetime.time(20, 0))))
         menu = build_menu(school, next_week, principal, activities, deadline)
         # Some families have already chosen; `parent`'s children have not, so a newcomer can.
-        parent_children = set(Enrolment.objects.filter(
-            student__guardian_links__guardian__user__username="parent")
-            .values_list("student_id", flat=True))
+        parent_children = {c.pk for c in children_of(User.objects.get(username="parent"))}
         result["choices_next_week"] = rank_choices(menu, rng, 0.35, skip=parent_children)
     if stdout is not None and result:
         stats = result.get("allocation")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from notifications.services import notify_many
 from schools.models import GuardianStudent
 
-from . import services
+from . import selectors
 from .models import Choice, Menu
 
 
@@ -24,7 +24,7 @@ def choice_deadline_tomorrow(today: datetime.date | None = None) -> int:
     for menu in Menu.objects.filter(status=Menu.Status.PUBLISHED).select_related("school"):
         if timezone.localtime(menu.choice_deadline).date() != tomorrow:
             continue
-        enrolled = set(services.enrolled_in_week(menu).values_list("student_id", flat=True))
+        enrolled = set(selectors.enrolled_in_week(menu).values_list("student_id", flat=True))
         chosen = set(Choice.objects.filter(menu=menu).values_list("student_id", flat=True))
         waiting = enrolled - chosen
         children: dict = {}

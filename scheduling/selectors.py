@@ -1,13 +1,24 @@
 """Who sees which menus, classes and timetables (see schools.selectors for the scheme)."""
 
+import datetime
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
-from schools.models import SCHOOL_ROLES, Role, Staff, Student, User
+from enrollment.selectors import (
+    enrolments_in_force,
+    guardians_of_enrolled_between,
+    is_enrolled_on,
+    slot_enrolments_in_force,
+)
+from schools.models import SCHOOL_ROLES, Role, ServiceSlot, Staff, Student, Term, User
 from schools.selectors import (
     children_of,
     district_ids_for,
     register_student_scope,
     school_ids_for,
+    service_days,
+    slot_dates,
 )
 
 from .models import Menu, MenuItem, Placement, TemporaryClass
@@ -97,3 +108,78 @@ def student_week(student: Student, menu: Menu) -> list[Placement]:
                 .select_related("temporary_class__head_teacher", "slot")
                 .order_by("slot__weekday", "slot__start"))
 
+
+
+# --- The week: which slots run on which day, and who is enrolled -----------------------------
+
+def week_slot_days(menu: Menu, slots: Iterable[ServiceSlot] | None = None
+                   ) -> dict[int, datetime.date]:
+    """Each slot of the menu's term (or of `slots`) that runs in the menu's week → the day it
+    runs (the first, should a make-up day run it again). Slots on a holiday or an excluded
+    weekday are absent: nobody is placed in them that week."""
+    dates = slot_dates(menu.term, menu.week, menu.week_end, slots)
+    return {pk: days[0] for pk, days in dates.items() if days}
+
+
+def enrolled_in_week(menu: Menu) -> QuerySet:
+    """The term's enrolments in force on some day of the menu's week."""
+    return enrolments_in_force(menu.term, menu.week, menu.week_end)
+
+
+def enrolled_slots(menu: Menu, student: Student) -> list[ServiceSlot]:
+    """The slots of the menu's week the child is enrolled in and in force on (three queries:
+    slots, calendar, enrolments)."""
+    slots = list(menu.term.slots.all())
+    days = week_slot_days(menu, slots)
+    ids = {row[0] for row in slot_enrolments_in_force(menu.term, days, students=[student])}
+    return sorted((s for s in slots if s.pk in ids), key=lambda s: (s.weekday, s.start))
+
+
+def is_enrolled_in_week(menu: Menu, student: Student, slot: ServiceSlot) -> bool:
+    """Whether the child is enrolled in `slot` and in force on the day it runs that week."""
+    day = week_slot_days(menu, [slot]).get(slot.pk)
+    return day is not None and is_enrolled_on(student, menu.term, day, slot)
+
+
+def guardians_of_enrolled(menu: Menu) -> list[User]:
+    return list(guardians_of_enrolled_between(menu.term, menu.week, menu.week_end))
+
+
+# --- Published reads for the later stages (attendance, billing, oversight) -------------------
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.isoweekday() - 1)
+
+
+def placements_on(term: Term, day: datetime.date, *, slot: ServiceSlot | int | None = None,
+                  students: Iterable[Student | int] | None = None) -> QuerySet[Placement]:
+    """The term's placements that seat children on `day`: the allocation of that week, in the
+    slots whose timetable runs that day (a make-up day runs the weekday it stands for); none
+    on a day without service."""
+    weekdays = {d.weekday for d in service_days(term, day, day)}
+    if not weekdays:
+        return Placement.objects.none()
+    qs = (Placement.objects.filter(menu__term=term, menu__week=_monday(day),
+                                   slot__weekday__in=weekdays)
+          .select_related("temporary_class", "slot", "student"))
+    if slot is not None:
+        qs = qs.filter(slot=slot)
+    if students is not None:
+        qs = qs.filter(student__in=[getattr(s, "pk", s) for s in students])
+    return qs
+
+
+def class_members_on(temporary_class: TemporaryClass, day: datetime.date) -> QuerySet[Student]:
+    """The children of a temporary class on `day`: placed in it, and enrolled in its slot and
+    in force that day (a withdrawal effective mid-week drops out); none if the class does not
+    meet that day."""
+    menu = temporary_class.menu
+    if _monday(day) != menu.week or not any(
+            d.weekday == temporary_class.slot.weekday
+            for d in service_days(menu.term, day, day)):
+        return Student.objects.none()
+    in_force = enrolments_in_force(menu.term, day, slot=temporary_class.slot_id)
+    return (Student.objects.filter(placements__temporary_class=temporary_class,
+                                   pk__in=in_force.values("student_id"))
+            .select_related("grade", "homeroom").order_by("grade__number", "homeroom__name",
+                                                          "student_no"))

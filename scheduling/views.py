@@ -7,7 +7,6 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -100,12 +99,11 @@ def menu_detail(request, pk: int):
         form = ItemForm(request.POST or None, menu=menu)
         if request.method == "POST" and form.is_valid():
             try:
-                with transaction.atomic():
-                    for slot in form.cleaned_data["slots"]:
-                        services.menu_item_add(menu=menu, user=request.user,
-                                               activity=form.cleaned_data["activity"],
-                                               slot=slot, capacity=form.cleaned_data["capacity"],
-                                               end=form.cleaned_data["end"])
+                services.menu_items_add(menu=menu, user=request.user,
+                                        activity=form.cleaned_data["activity"],
+                                        slots=form.cleaned_data["slots"],
+                                        capacity=form.cleaned_data["capacity"],
+                                        end=form.cleaned_data["end"])
             except DomainError as error:
                 form_add_error(form, error)
             else:
@@ -118,7 +116,7 @@ def menu_detail(request, pk: int):
                     "history": audit_history(menu)}
     else:
         children = [c for c in children_of(request.user) if c.school_id == menu.school_id]
-        enrolled = set(services.enrolled_in_week(menu).filter(student__in=children)
+        enrolled = set(selectors.enrolled_in_week(menu).filter(student__in=children)
                        .values_list("student_id", flat=True))
         context["children"] = [(c, c.pk in enrolled) for c in children]
         # A guardian sees what their enrolled children's grades may take, not the whole menu.
@@ -223,20 +221,15 @@ def class_detail(request, pk: int):
 
 def _class_post(request, cls: TemporaryClass):
     action = request.POST.get("action")
-    school = cls.menu.school
     try:
         if action == "add":
             form = MemberAddForm(request.POST, prefix="add")
             if not form.is_valid():
                 return None
-            student = school.students.select_related("grade").filter(
-                student_no=form.cleaned_data["student_no"]).first()
-            if student is None:
-                messages.error(request, _("本校没有这个学号。"))
-                return redirect(cls)
-            services.placement_add(temporary_class=cls, student=student, user=request.user,
-                                   reason=form.cleaned_data["reason"])
-            messages.success(request, _("已加入 %s。") % student.name)
+            placement = services.placement_add_to_class(
+                temporary_class=cls, student_no=form.cleaned_data["student_no"],
+                user=request.user, reason=form.cleaned_data["reason"])
+            messages.success(request, _("已加入 %s。") % placement.student.name)
         elif action == "move":
             form = MoveForm(request.POST, cls=cls)
             if not form.is_valid():
@@ -254,14 +247,9 @@ def _class_post(request, cls: TemporaryClass):
                 return redirect(cls)
             first = get_object_or_404(Placement, temporary_class=cls,
                                       pk=form.cleaned_data["first"])
-            second = Placement.objects.filter(
-                menu=cls.menu, slot=cls.slot,
-                student__student_no=form.cleaned_data["second_student_no"],
-                student__school=school).first()
-            if second is None:
-                messages.error(request, _("同一时段没有这个学号的学生。"))
-                return redirect(cls)
-            services.placement_swap(first=first, second=second, user=request.user)
+            services.placement_swap_with_student_no(
+                first=first, student_no=form.cleaned_data["second_student_no"],
+                user=request.user)
             messages.success(request, _("已对调。"))
         else:
             raise Http404
@@ -278,7 +266,7 @@ def choose(request, pk: int, student_pk: int):
                              .exclude(status=Menu.Status.DRAFT), pk=pk)
     student = get_object_or_404(children_of(request.user), pk=student_pk,
                                 school_id=menu.school_id)
-    slots = services.enrolled_slots(menu, student)
+    slots = selectors.enrolled_slots(menu, student)
     items = [i for i in selectors.items_of(menu) if student.grade.number in i.grades]
     current = defaultdict(list)
     for c in Choice.objects.filter(menu=menu, student=student).order_by("rank"):
@@ -289,13 +277,9 @@ def choose(request, pk: int, student_pk: int):
                         initial_ranked=current[slot.pk]) for slot in slots]
     open_ = menu.status == Menu.Status.PUBLISHED and timezone.now() < menu.choice_deadline
     if request.method == "POST" and all(f.is_valid() for f in forms):
-        found = MenuItem.objects.filter(menu=menu).select_related("activity").in_bulk()
         try:
-            with transaction.atomic():
-                for form in forms:
-                    services.choices_set(menu=menu, student=student, slot=form.slot,
-                                         items=[found[i] for i in form.ranked() if i in found],
-                                         user=request.user)
+            services.choices_set_many(menu=menu, student=student, user=request.user,
+                                      rankings=[(form.slot, form.ranked()) for form in forms])
         except DomainError as error:
             messages.error(request, str(error.message))
         else:

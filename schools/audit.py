@@ -1,35 +1,80 @@
-"""Recording and reading the audit trail (schools.AuditEntry)."""
+"""The one writer of the audit trail (schools.AuditEntry), and its reader.
+
+Every state change and money movement of every stage is recorded here: who, when, what, on
+which object, for which school, and why (`data`). Each app names its actions once, as an
+`AuditAction` subclass (`<app>/events.py`), whose labels are what people read in a history.
+"""
+
+from collections.abc import Callable, Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry, School, User
 
 
-def _school_of(obj) -> School | None:
-    if isinstance(obj, School):
-        return obj
-    school = getattr(obj, "school", None)
-    if isinstance(school, School):
-        return school
-    term = getattr(obj, "term", None)
-    return getattr(term, "school", None) if term is not None else None
+class AuditAction(models.TextChoices):
+    """Base of each app's action names: value "app.object.verb", label a human phrase.
+    Subclasses register themselves, so a history can label any app's actions without the
+    ground importing the stages."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _registry.append(cls)
 
 
-def audit_record(*, actor: User | None, action: str, obj: models.Model | None = None,
-                 data: dict | None = None, school: School | None = None) -> AuditEntry:
-    """Append one entry. `action` is a dotted name, e.g. "enrollment.application.reviewed"."""
-    if actor is not None and not actor.is_authenticated:
-        actor = None
+_registry: list[type[AuditAction]] = []
+
+
+def action_label(action: str) -> str:
+    """The human label of an action name; the name itself if no app declares it."""
+    for actions in _registry:
+        if action in actions.values:
+            return str(actions(action).label)
+    return action
+
+
+class RosterAction(AuditAction):
+    ROSTER_IMPORTED = "schools.roster.imported", _("导入花名册")
+
+
+def _actor(actor: User | None) -> User | None:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def audit_record(*, actor: User | None, action: str, obj: models.Model | None,
+                 school: School | None, data: dict | None = None) -> AuditEntry:
+    """Append one entry. `school` is explicit (None only for what belongs to no school)."""
     return AuditEntry.objects.create(
-        actor=actor,
+        actor=_actor(actor),
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
-        school=school or (_school_of(obj) if obj is not None else None),
+        school=school,
         data=data or {},
     )
+
+
+def audit_record_many(*, actor: User | None, action: str, objects: Sequence[models.Model],
+                      school: School | int | None,
+                      data: dict | Callable[[models.Model], dict] | None = None,
+                      label: Callable[[models.Model], str] = str) -> None:
+    """One entry per object, in one INSERT (bulk approvals, allocation, day close). `data` is
+    a dict or a function of the object; `label` gives each object's description without
+    queries (the default `str` may need related rows: pass one that does not)."""
+    if not objects:
+        return
+    content_type = ContentType.objects.get_for_model(type(objects[0]))
+    school_id = getattr(school, "pk", school)
+    actor = _actor(actor)
+    AuditEntry.objects.bulk_create([
+        AuditEntry(actor=actor, action=action, content_type=content_type,
+                   object_id=str(o.pk), object_repr=label(o)[:200], school_id=school_id,
+                   data=(data(o) if callable(data) else data) or {})
+        for o in objects
+    ], batch_size=1000)
 
 
 def audit_history(obj: models.Model):

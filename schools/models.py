@@ -133,29 +133,11 @@ class Term(models.Model):
     def __str__(self) -> str:
         return f"{self.school} {self.name}"
 
-    def is_service_day(self, day: datetime.date, calendar: dict | None = None) -> bool:
-        """A day with service: inside the term, a weekday not excluded, not a holiday — or a
-        make-up day (调休上课), which counts whatever its weekday."""
-        if not (self.start <= day <= self.end):
-            return False
-        if calendar is None:
-            calendar = dict(self.calendar_days.values_list("date", "kind"))
-        kind = calendar.get(day)
-        if kind == TermCalendarDay.Kind.MAKEUP:
-            return True
-        if kind == TermCalendarDay.Kind.HOLIDAY:
-            return False
-        weekday = day.isoweekday()
-        return weekday <= 5 and weekday not in self.excluded_weekdays
+    def is_service_day(self, day: datetime.date) -> bool:
+        """Whether the term has service on `day` (see `schools.selectors.service_days`)."""
+        from .selectors import service_days
 
-    def service_days(self) -> list[datetime.date]:
-        calendar = dict(self.calendar_days.values_list("date", "kind"))
-        days, day = [], self.start
-        while day <= self.end:
-            if self.is_service_day(day, calendar):
-                days.append(day)
-            day += datetime.timedelta(days=1)
-        return days
+        return bool(service_days(self, day, day))
 
 
 class TermCalendarDay(models.Model):
@@ -166,6 +148,11 @@ class TermCalendarDay(models.Model):
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="calendar_days")
     date = models.DateField(_("日期"))
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    # A make-up day (调休上课) runs the timetable of the weekday it stands for, e.g. a
+    # Saturday that runs Monday's slots; 1 = Monday.
+    runs_as_weekday = models.PositiveSmallIntegerField(
+        _("按星期几上课"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)])
     note = models.CharField(_("说明"), max_length=100, blank=True)
 
     class Meta:
@@ -174,6 +161,10 @@ class TermCalendarDay(models.Model):
         ordering = ["date"]
         constraints = [
             models.UniqueConstraint(fields=["term", "date"], name="calendar_day_unique_per_term"),
+            models.CheckConstraint(
+                condition=(Q(kind="makeup", runs_as_weekday__gte=1, runs_as_weekday__lte=5)
+                           | Q(~Q(kind="makeup"), runs_as_weekday__isnull=True)),
+                name="calendar_day_makeup_names_its_weekday"),
         ]
 
     def __str__(self) -> str:

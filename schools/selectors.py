@@ -7,7 +7,9 @@ guardian → own children; homeroom teacher → own homerooms; serving teacher �
 district officer → own district's schools.
 """
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -24,6 +26,7 @@ from .models import (
     Staff,
     Student,
     Term,
+    TermCalendarDay,
     User,
 )
 
@@ -184,3 +187,68 @@ def is_staff_of_school(user: User, school_id: int) -> bool:
     if any(m.school_id == school_id for m in memberships_of(user)):
         return True
     return School.objects.filter(pk=school_id, district_id__in=district_ids_for(user)).exists()
+
+
+# --- Terms and their calendar: the days every stage counts ------------------------------------
+
+def current_term(school_id: int, day: datetime.date, *, or_next: bool = False) -> Term | None:
+    """The school's term that contains `day`; with `or_next`, else the next one to start."""
+    terms = Term.objects.filter(school_id=school_id).select_related("school").order_by("start")
+    term = terms.filter(start__lte=day, end__gte=day).first()
+    if term is None and or_next:
+        term = terms.filter(start__gt=day).first()
+    return term
+
+
+def term_of_week(school_id: int, monday: datetime.date) -> Term | None:
+    """The school's term that has some weekday of the week starting on `monday`."""
+    return (Term.objects.filter(school_id=school_id, start__lte=monday + datetime.timedelta(days=4),
+                                end__gte=monday)
+            .select_related("school").order_by("start").first())
+
+
+@dataclass(frozen=True)
+class ServiceDay:
+    """A date with service, and the weekday whose timetable runs on it (a make-up day runs
+    the timetable of the weekday it stands for)."""
+
+    date: datetime.date
+    weekday: int
+
+
+def service_days(term: Term, start: datetime.date | None = None,
+                 end: datetime.date | None = None) -> list[ServiceDay]:
+    """The days of `term` between `start` and `end` (inclusive, clipped to the term) that have
+    service (R5): Monday to Friday except the term's excluded weekdays and its holidays, plus
+    its make-up days (调休上课). One query."""
+    start = max(start or term.start, term.start)
+    end = min(end or term.end, term.end)
+    if end < start:
+        return []
+    calendar = {d.date: d for d in TermCalendarDay.objects.filter(
+        term=term, date__range=(start, end)).only("date", "kind", "runs_as_weekday")}
+    excluded = set(term.excluded_weekdays)
+    days, day = [], start
+    while day <= end:
+        entry = calendar.get(day)
+        if entry is not None and entry.kind == TermCalendarDay.Kind.MAKEUP:
+            weekday = entry.runs_as_weekday
+        elif entry is not None and entry.kind == TermCalendarDay.Kind.HOLIDAY:
+            weekday = None
+        else:
+            weekday = day.isoweekday() if day.isoweekday() <= 5 else None
+        if weekday is not None and weekday not in excluded:
+            days.append(ServiceDay(day, weekday))
+        day += datetime.timedelta(days=1)
+    return days
+
+
+def slot_dates(term: Term, start: datetime.date | None = None, end: datetime.date | None = None,
+               slots: Iterable | None = None) -> dict[int, list[datetime.date]]:
+    """For each slot of the term (or of `slots`), the dates between `start` and `end` on which
+    it actually runs. Two queries (one with `slots` given)."""
+    slots = list(term.slots.all()) if slots is None else list(slots)
+    by_weekday: dict[int, list[datetime.date]] = {}
+    for day in service_days(term, start, end):
+        by_weekday.setdefault(day.weekday, []).append(day.date)
+    return {slot.pk: by_weekday.get(slot.weekday, []) for slot in slots}

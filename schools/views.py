@@ -1,53 +1,12 @@
-"""Roster pages: the home page of each role, students and homerooms. Reads go through
+"""Roster pages: students and homerooms. Reads go through
 schools.selectors; anything outside scope is a 404."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
 from . import selectors
 from .audit import audit_history
-from .models import Homeroom, School, Staff, Student
-
-
-def _count(model, **filters):
-    """A correlated COUNT per school: three joined Counts would multiply the rows."""
-    return Coalesce(Subquery(
-        model.objects.filter(school=OuterRef("pk"), **filters).order_by()
-        .values("school").annotate(n=Count("pk")).values("n")[:1]), 0)
-
-
-def _school_overview(school_ids) -> list[School]:
-    return list(
-        School.objects.filter(pk__in=school_ids).select_related("district")
-        .annotate(n_students=_count(Student, active=True), n_homerooms=_count(Homeroom),
-                  n_staff=_count(Staff, active=True))
-        .order_by("code"))
-
-
-@login_required
-def home(request):
-    user = request.user
-    children = list(selectors.children_of(user).prefetch_related("homeroom__head_teacher"))
-    headed = list(Homeroom.objects.filter(head_teacher__user=user)
-                  .select_related("school", "grade").annotate(n_students=Count("students")))
-    school_ids = selectors.school_ids_for(user)
-    district_ids = selectors.district_ids_for(user)
-    serving_schools = [m.school for m in selectors.memberships_of(user)
-                       if m.role == "teacher" and m.school_id]
-    districts = list(selectors.districts_visible_to(user).filter(pk__in=district_ids))
-    district_schools = _school_overview(
-        School.objects.filter(district_id__in=district_ids).values("pk")) if districts else []
-    return render(request, "home.html", {
-        "children": children,
-        "headed_homerooms": headed,
-        "serving_schools": serving_schools,
-        "own_schools": _school_overview(school_ids) if school_ids else [],
-        "districts": districts,
-        "district_schools": district_schools,
-        "roles": {r["role"] for r in selectors.roles_of(user)},
-    })
 
 
 @login_required

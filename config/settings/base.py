@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "attendance",
     "billing",
     "oversight",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -68,7 +69,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "notifications.context_processors.unread_notifications",
-                "schools.context_processors.navigation",
+                "portal.navigation.navigation",
             ],
         },
     },

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import Count
 from rest_framework.test import APIClient
 
-from scheduling import services
 from scheduling.models import Placement, TemporaryClass
+from scheduling.services import placements
 from schools.models import User
 from tests.scheduling.conftest import class_of
 
@@ -27,13 +27,13 @@ WINDOW = 0.3  # seconds between the seat count and the insert: wide, so the cont
 @pytest.fixture
 def slow_seat_check(monkeypatch):
     """Sleep after the seat check (when it passes), before the caller inserts."""
-    original = services._check_seat
+    original = placements._check_seat
 
     def check_then_wait(cls, student):
         original(cls, student)
         time.sleep(WINDOW)
 
-    monkeypatch.setattr(services, "_check_seat", check_then_wait)
+    monkeypatch.setattr(placements, "_check_seat", check_then_wait)
 
 
 @pytest.fixture
@@ -94,10 +94,11 @@ def test_control_without_the_lock_the_class_overflows(cast, five_seats_left, lat
     more than five get through and the class ends above its capacity."""
 
     def unlocked(pk):
-        return (TemporaryClass.objects.select_related("menu__school", "item", "slot")
+        return (TemporaryClass.objects.select_related("menu__school", "menu__term", "item",
+                                                      "slot")
                 .get(pk=pk))
 
-    monkeypatch.setattr(services, "lock_class", unlocked)
+    monkeypatch.setattr(placements, "lock_class", unlocked)
     cls = five_seats_left
     outcomes = _race(cast.principal, cls, late_joiners(RACERS))
     assert len(outcomes) == RACERS

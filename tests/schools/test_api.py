@@ -79,6 +79,7 @@ def test_student_history_is_for_staff_only(cast, api):
     from schools.audit import audit_record
 
     audit_record(actor=cast.principal, action="schools.student.updated", obj=cast.child,
+                 school=cast.school,
                  data={"field": "homeroom"})
     staff = api(cast.homeroom_teacher).get(f"/api/v1/students/{cast.child.pk}/history/")
     assert staff.status_code == 200

@@ -51,7 +51,8 @@ def test_student_page_is_scoped(cast, client):
 def test_staff_see_a_students_history_and_guardians_do_not(cast, client):
     from schools.audit import audit_record
 
-    audit_record(actor=cast.principal, action="schools.student.moved", obj=cast.child)
+    audit_record(actor=cast.principal, action="schools.student.moved", obj=cast.child,
+                 school=cast.school)
     staff_page = _get(client, cast.homeroom_teacher,
                       f"/roster/students/{cast.child.pk}/").content.decode()
     assert "schools.student.moved" in staff_page and "变更记录" in staff_page

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo [--password P]`: the demo district, its three schools and the demo logins.
+"""The roster of the demo (`manage.py seed_demo`, portal): the demo district, its three schools
+and the demo logins.
 
 Idempotent: every row is looked up by its natural key (district code, school code, term name,
 grade number, homeroom name, student number, guardian phone, username) before it is created,
@@ -16,13 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
-from django.db import connection, transaction
-from django.utils import timezone
 
-from enrollment.demo import quiet_delivery
-from enrollment.demo import seed as seed_enrollment
-from scheduling.demo import seed as seed_scheduling
 from schools.models import (
     District,
     Grade,
@@ -417,58 +412,17 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - display_width(text), 0)
 
 
-def analyse() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
-class Command(BaseCommand):
-    help = "建立示范数据（示范区教育局、三所学校、约 1000 名学生与演示账号）；可重复运行。"
-
-    def add_arguments(self, parser):
-        parser.add_argument("--password", default=DEFAULT_PASSWORD,
-                            help=f"演示账号的密码（默认 {DEFAULT_PASSWORD}）")
-        parser.add_argument("--quiet", action="store_true", help="不打印账号表")
-
-    def handle(self, *args, **options):
-        password = options["password"]
-        today = timezone.localdate()
-        password_hash = make_password(password)  # hashed once: the demo accounts share it
-        # The enrollment notices are delivered on commit: kept off the console (see there).
-        with quiet_delivery(), transaction.atomic():
-            district = ensure_district()
-            schools, primary_students = {}, {}
-            for spec in SCHOOLS:
-                school = schools[spec.code] = ensure_school(district, spec)
-                ensure_term(school, today)
-                homerooms = ensure_homerooms(school, spec, password_hash)
-                students = ensure_pupils(school, spec, homerooms)
-                if spec is PRIMARY:
-                    primary_students = students
-            ensure_demo_accounts(district, schools, primary_students, password_hash)
-            # Thousands of rows are written in this one transaction: before each stage, refresh
-            # the planner's statistics (ANALYZE counts the transaction's own rows), or it may
-            # plan the next stage's joins for empty tables and take minutes over them.
-            analyse()
-            # The enrollment stage's demo data: plans, applications, enrolments.
-            seed_enrollment(stdout=None if options["quiet"] else self.stdout)
-            analyse()
-            # The scheduling stage's: this week's menu allocated, next week's open.
-            seed_scheduling(stdout=None if options["quiet"] else self.stdout)
-        if not options["quiet"]:
-            self.print_summary(schools, password)
-
-    def print_summary(self, schools: dict[str, School], password: str) -> None:
-        out = self.stdout
-        for school in schools.values():
-            term = school.terms.filter(start__lte=timezone.localdate()).first()
-            out.write(f"{school.name}（{school.code}）：{school.students.count()} 名学生，"
-                      f"{school.homerooms.count()} 个班，当前学期 {term.name if term else '—'}")
-        rows = [("账号", "角色", "可见范围")] + [(a.username, a.role, a.sees)
-                                                 for a in ACCOUNTS.values()]
-        widths = [max(display_width(r[i]) for r in rows) for i in range(2)]
-        out.write("")
-        for username, role, sees in rows:
-            out.write(f"{pad(username, widths[0])}  {pad(role, widths[1])}  {sees}")
-        out.write("")
-        out.write(self.style.SUCCESS(f"账号  密码 {password}（以上账号相同）"))
+def seed(*, password_hash: str, today: datetime.date) -> dict[str, School]:
+    """The demo district, its schools with their current terms, rosters and the demo logins;
+    returns the schools by code."""
+    district = ensure_district()
+    schools, primary_students = {}, {}
+    for spec in SCHOOLS:
+        school = schools[spec.code] = ensure_school(district, spec)
+        ensure_term(school, today)
+        homerooms = ensure_homerooms(school, spec, password_hash)
+        students = ensure_pupils(school, spec, homerooms)
+        if spec is PRIMARY:
+            primary_students = students
+    ensure_demo_accounts(district, schools, primary_students, password_hash)
+    return schools

@@ -1,0 +1,84 @@
+"""The scheduling stage's notices, through the outbox: a menu published, the week's
+placements made, a child's placement changed."""
+
+from collections import defaultdict
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications.services import notify_many
+from schools.formats import day_label, moment_label
+from schools.models import GuardianStudent, Staff, User
+
+from .. import selectors
+from ..models import Menu, Placement, TemporaryClass
+
+
+def menu_published(menu: Menu) -> None:
+    """The guardians of the children enrolled that week: the menu is out, choose by the
+    deadline."""
+    deadline = moment_label(menu.choice_deadline)
+    notify_many([
+        dict(recipient=guardian, purpose="scheduling.menu_published",
+             dedupe_key=f"scheduling.menu_published:{menu.pk}:{menu.version}:{guardian.pk}",
+             subject=_("%(week)s 起一周课后服务菜单已发布") % {
+                 "week": day_label(menu.week)},
+             body=_("请在 %(deadline)s 前为孩子选择每个时段的活动（最多 %(n)s 个志愿）。") % {
+                 "deadline": deadline, "n": menu.school.choices_per_slot},
+             url=menu.get_absolute_url(), payload={"menu": menu.pk, "version": menu.version})
+        for guardian in selectors.guardians_of_enrolled(menu)
+    ])
+
+
+def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
+    """One notice per guardian and child with the child's week, one per head teacher."""
+    rows = (Placement.objects.filter(menu=menu)
+            .select_related("temporary_class__slot", "student")
+            .order_by("student_id", "slot__weekday", "slot__start"))
+    week_of: dict[int, list[str]] = defaultdict(list)
+    names = {}
+    for p in rows:
+        c = p.temporary_class
+        week_of[p.student_id].append(f"{c.name}（{c.room or _('场地待定')}）")
+        names[p.student_id] = p.student.name
+    links = GuardianStudent.objects.filter(student_id__in=week_of).select_related(
+        "guardian__user")
+    week = day_label(menu.week)
+    items = [dict(recipient=link.guardian.user, purpose="scheduling.placement",
+                  dedupe_key=f"scheduling.placement:{menu.pk}:{link.student_id}:"
+                             f"{link.guardian.user_id}",
+                  subject=_("%(student)s %(week)s 起一周分班结果") % {
+                      "student": names[link.student_id], "week": week},
+                  body="\n".join(week_of[link.student_id]),
+                  url=f"/scheduling/students/{link.student_id}/week/?week={menu.week}",
+                  payload={"menu": menu.pk, "student": link.student_id})
+             for link in links]
+    heads = defaultdict(list)
+    for c in classes:
+        if c.head_teacher_id:
+            heads[c.head_teacher_id].append(c)
+    teacher_users = dict(Staff.objects.filter(pk__in=heads, user__isnull=False)
+                         .values_list("pk", "user_id"))
+    users = User.objects.in_bulk(teacher_users.values())
+    for staff_id, user_id in teacher_users.items():
+        items.append(dict(
+            recipient=users[user_id], purpose="scheduling.class_lists",
+            dedupe_key=f"scheduling.class_lists:{menu.pk}:{user_id}",
+            subject=_("%(week)s 起一周您带的临时班名单") % {"week": week},
+            body="\n".join(c.name for c in heads[staff_id]),
+            url=f"/scheduling/teachers/week/?week={menu.week}", payload={"menu": menu.pk}))
+    notify_many(items)
+
+
+def placement_changed(placement: Placement, action: str) -> None:
+    cls = placement.temporary_class
+    notify_many([
+        dict(recipient=link.guardian.user, purpose="scheduling.placement_changed",
+             dedupe_key=f"scheduling.placement_changed:{placement.pk}:{cls.pk}:{action}:"
+                        f"{link.guardian.user_id}:{timezone.now().timestamp()}",
+             subject=_("%(student)s 的临时班有调整") % {"student": placement.student.name},
+             body=f"{cls.name}（{cls.room or _('场地待定')}）",
+             payload={"placement": placement.pk, "class": cls.pk})
+        for link in GuardianStudent.objects.filter(student=placement.student)
+        .select_related("guardian__user")
+    ])
