@@ -100,59 +100,23 @@ def run_request(n: int, a: int) -> dict:
     from notifications.models import Notification
     from scheduling import services
     from scheduling.models import Activity, Choice, Menu, MenuItem, Placement, TemporaryClass
-    from schools.models import (
-        AuditEntry,
-        District,
-        Grade,
-        Guardian,
-        GuardianStudent,
-        Homeroom,
-        Membership,
-        Role,
-        School,
-        ServiceSlot,
-        Staff,
-        Student,
-        Term,
-        User,
-    )
+    from schools.models import AuditEntry, ServiceSlot, Staff
+    from tests.factories import school_with_pupils
 
     children, offers = generate(n, a)
     today = timezone.localdate()
     monday = today + datetime.timedelta(days=7 - today.weekday())
     with transaction.atomic():
         started = time.perf_counter()
-        district = District.objects.create(name="基准区", code=f"{TAG}-{n}-D")
-        school = School.objects.create(district=district, name="基准学校", code=f"{TAG}-{n}-S",
-                                       temp_class_cap=45)
-        term = Term.objects.create(school=school, name="基准学期",
-                                   start=today - datetime.timedelta(days=30),
-                                   end=today + datetime.timedelta(days=90))
-        slot = ServiceSlot.objects.create(term=term, kind="afternoon", weekday=1, start="16:20",
-                                          end="18:00", class_hours=1)
-        principal = User.objects.create(username=f"{TAG.lower()}-{n}-p", password="!")
-        Membership.objects.create(user=principal, role=Role.PRINCIPAL, school=school)
-        grades = {g: Grade.objects.create(school=school, number=g, name=f"{g}年级")
-                  for g in range(1, 7)}
-        per_grade = max(1, n // 6 // 45 + 1)
-        homerooms = {g: Homeroom.objects.bulk_create([
-            Homeroom(school=school, grade=grades[g], name=f"{i + 1}班")
-            for i in range(per_grade)]) for g in grades}
+        pupils = school_with_pupils(
+            n, tag=f"{TAG}-{n}", grades=range(1, 7), homerooms_per_grade=max(1, n // 6 // 45 + 1),
+            pupil_grades=[c.grade for c in children], slots=[(ServiceSlot.Kind.AFTERNOON, 1)],
+            phone_prefix=f"B{os.getpid() % 100000}-", temp_class_cap=45)
+        school, term, principal = pupils.school, pupils.term, pupils.principal
+        slot = pupils.slots[0]
+        students, users = pupils.students, pupils.users
         staff = Staff.objects.bulk_create([Staff(school=school, name=f"教师{i}")
                                            for i in range(a + n // 45 + 10)])
-        students = Student.objects.bulk_create([
-            Student(school=school, grade=grades[c.grade],
-                    homeroom=homerooms[c.grade][i % per_grade], student_no=f"{i:06d}",
-                    name=f"学生{i}") for i, c in enumerate(children)], batch_size=5000)
-        users = User.objects.bulk_create([
-            User(username=f"{TAG.lower()}-{n}-g{i}", password="!") for i in range(n)],
-            batch_size=5000)
-        guardians = Guardian.objects.bulk_create([
-            Guardian(user=u, name=f"家长{i}", phone=f"B{os.getpid() % 100000}-{n}-{i}")
-            for i, u in enumerate(users)], batch_size=5000)
-        GuardianStudent.objects.bulk_create([
-            GuardianStudent(guardian=g, student=s, relation="mother", is_primary=True)
-            for g, s in zip(guardians, students, strict=True)], batch_size=5000)
         plan = TermPlan.objects.create(term=term, status="published", version=1,
                                        complaint_phone="0000", published_by=principal,
                                        published_at=timezone.now())

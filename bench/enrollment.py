@@ -34,22 +34,8 @@ from django.utils import timezone  # noqa: E402
 from enrollment import services  # noqa: E402
 from enrollment.models import Application, Enrolment  # noqa: E402
 from notifications.models import Notification  # noqa: E402
-from schools.models import (  # noqa: E402
-    AuditEntry,
-    District,
-    Grade,
-    Guardian,
-    GuardianStudent,
-    Homeroom,
-    Membership,
-    Role,
-    School,
-    ServiceSlot,
-    Staff,
-    Student,
-    Term,
-    User,
-)
+from schools.models import AuditEntry, GuardianStudent, School  # noqa: E402
+from tests.factories import school_with_pupils  # noqa: E402
 
 TAG = f"BENCH-{os.getpid()}"  # unique per run, so two runs at once never collide
 
@@ -59,25 +45,6 @@ COUNTED = {
     "audit entries": AuditEntry,
     "notifications": Notification,
 }
-
-
-def _pupils(school, homeroom, n: int, offset: int) -> list[Student]:
-    students = Student.objects.bulk_create([
-        Student(school=school, grade=homeroom.grade, homeroom=homeroom,
-                student_no=f"{offset + i:06d}", name=f"基准学生{offset + i}")
-        for i in range(n)])
-    users = User.objects.bulk_create([
-        User(username=f"{TAG.lower()}-parent-{offset + i}", display_name=f"家长{offset + i}",
-             email=f"{TAG.lower()}-{offset + i}@bench.invalid", password="!")
-        for i in range(n)])
-    guardians = Guardian.objects.bulk_create([
-        Guardian(user=u, name=u.display_name, phone=f"B{os.getpid()}-{offset + i}")
-        for i, u in enumerate(users)])
-    GuardianStudent.objects.bulk_create([
-        GuardianStudent(guardian=g, student=s, relation=GuardianStudent.Relation.MOTHER,
-                        is_primary=True)
-        for g, s in zip(guardians, students, strict=True)])
-    return students
 
 
 def _applications(term, plan, students, status: str) -> list[int]:
@@ -96,37 +63,26 @@ def _applications(term, plan, students, status: str) -> list[int]:
 
 
 def build(n: int):
+    """N pupils in grade 3 class 1 (applications class-approved) and N in class 2 (submitted,
+    for its head teacher)."""
     today = timezone.localdate()
-    district = District.objects.create(name="基准区教育局", code=f"{TAG}-D")
-    school = School.objects.create(district=district, name="基准小学", code=f"{TAG}-S",
-                                   complaint_phone="0000-0000000")
-    term = Term.objects.create(school=school, name="基准学期",
-                               start=today - datetime.timedelta(days=30),
-                               end=today + datetime.timedelta(days=90))
-    ServiceSlot.objects.bulk_create([
-        ServiceSlot(term=term, kind=kind, weekday=d, start=start, end=end, class_hours=hours)
-        for d in range(1, 6)
-        for kind, start, end, hours in [("noon", "11:40", "14:10", 2),
-                                        ("afternoon", "16:20", "18:00", 1)]])
-    principal = User.objects.create(username=f"{TAG.lower()}-principal", display_name="基准校长")
-    Membership.objects.create(user=principal, role=Role.PRINCIPAL, school=school)
-    head_user = User.objects.create(username=f"{TAG.lower()}-homeroom", display_name="基准班主任")
-    Membership.objects.create(user=head_user, role=Role.HOMEROOM_TEACHER, school=school)
-    head = Staff.objects.create(school=school, user=head_user, name="基准班主任")
-    grade = Grade.objects.create(school=school, number=3, name="3年级")
-    class1 = Homeroom.objects.create(school=school, grade=grade, name="1班")
-    class2 = Homeroom.objects.create(school=school, grade=grade, name="2班", head_teacher=head)
+    pupils = school_with_pupils(2 * n, tag=TAG, grades=[3], homerooms_per_grade=2,
+                                heads=True, phone_prefix=f"B{os.getpid()}-")
+    term, principal = pupils.term, pupils.principal
+    class1, class2 = pupils.homerooms
     plan = services.plan_publish(plan=services.plan_save_draft(
         term=term, user=principal, agreement_text="课后服务安全责任书",
         complaint_phone="0000-0000000", fee_standard="每生每课时 2 元",
         withdrawal_rule="提前 7 天书面申请", safety_measures="点名、签到签退",
         applications_open=today - datetime.timedelta(days=10),
         applications_close=today + datetime.timedelta(days=10)), user=principal)
-    to_decide = _applications(term, plan, _pupils(school, class1, n, 0),
+    to_decide = _applications(term, plan, [s for s in pupils.students
+                                           if s.homeroom_id == class1.pk],
                               Application.Status.CLASS_APPROVED)
-    to_review = _applications(term, plan, _pupils(school, class2, n, n),
+    to_review = _applications(term, plan, [s for s in pupils.students
+                                           if s.homeroom_id == class2.pk],
                               Application.Status.SUBMITTED)
-    return principal, head_user, to_decide, to_review
+    return principal, class2.head_teacher.user, to_decide, to_review
 
 
 def _counts() -> dict[str, int]:

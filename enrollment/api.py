@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from schools.errors import PolicyViolation
 from schools.models import PriorityCategory, ServiceSlot
+from schools.params import choice_param, int_param
 from schools.selectors import children_of, terms_visible_to
 
 from . import selectors, services
@@ -110,9 +111,9 @@ class ApplicationListApi(generics.ListAPIView):
     def get_queryset(self):
         qs = selectors.applications_visible_to(self.request.user).select_related("enrolment")
         params = self.request.query_params
-        if term := params.get("term"):
-            qs = qs.filter(term_id=term) if term.isdigit() else qs.none()
-        if state := params.get("status"):
+        if (term := int_param(params, "term")) is not None:
+            qs = qs.filter(term_id=term)
+        if state := choice_param(params, "status", Application.Status):
             qs = qs.filter(status=state)
         return qs.order_by("-is_priority", "submitted_at", "id")
 
@@ -308,7 +309,7 @@ class EnrolmentListApi(generics.ListAPIView):
 
     def get_queryset(self):
         qs = selectors.enrolments_visible_to(self.request.user)
-        if (term := self.request.query_params.get("term", "")).isdigit():
+        if (term := int_param(self.request.query_params, "term")) is not None:
             qs = qs.filter(term_id=term)
         return qs.order_by("term_id", "student__grade__number", "student_id")
 

@@ -6,6 +6,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from schools.audit import audit_history
 from schools.errors import DomainError, form_add_error
-from schools.models import Role, Term
+from schools.models import Role, ServiceSlot, Term
+from schools.params import choice_param, int_param
 from schools.selectors import children_of, has_role, is_staff_of_school, terms_visible_to
 
 from . import selectors, services
@@ -233,9 +235,9 @@ def decide(request, pk: int):
 
 
 def _queue_page(request, queue, template: str, bulk, extra: dict):
-    status = request.GET.get("status", "")
-    term_id = request.GET.get("term", "")
-    shown = queue.filter(term_id=int(term_id)) if term_id.isdigit() else queue
+    status = choice_param(request.GET, "status", Application.Status)
+    term_id = int_param(request.GET, "term")
+    shown = queue.filter(term_id=term_id) if term_id is not None else queue
     if status:
         shown = shown.filter(status=status)
     form = BulkForm(request.POST or None, queue=queue)
@@ -288,13 +290,16 @@ def decide_queue(request):
 
 
 def _survey_totals(term: Term) -> list[dict]:
-    """The needs survey (调查摸底): how many children need each slot kind, per grade."""
-    from django.db.models import Count
-
-    return list(SurveyResponse.objects.filter(term=term)
+    """The needs survey (调查摸底): how many children need each slot kind, per grade (the
+    kind by its label, never its code)."""
+    labels = dict(ServiceSlot.Kind.choices)
+    rows = list(SurveyResponse.objects.filter(term=term)
                 .values("student__grade__number", "slots__kind")
                 .annotate(n=Count("student", distinct=True))
                 .order_by("student__grade__number", "slots__kind"))
+    for row in rows:
+        row["kind_label"] = labels.get(row["slots__kind"], "")
+    return rows
 
 
 @login_required

@@ -3,6 +3,8 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from schools.params import bool_param
+
 from .models import Notification
 from .services import inbox_of, notifications_mark_read
 
@@ -18,7 +20,7 @@ class NotificationListApi(generics.ListAPIView):
 
     def get_queryset(self):
         qs = inbox_of(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true"):
+        if bool_param(self.request.query_params, "unread"):
             qs = qs.filter(read_at__isnull=True)
         return qs
 

@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from schools.params import int_list
+
 from .services import inbox_of, notifications_mark_read
 
 
@@ -15,7 +17,6 @@ def centre(request):
 @login_required
 @require_POST
 def mark_read(request):
-    ids = request.POST.getlist("id")
-    notifications_mark_read(user=request.user,
-                            ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    ids = int_list(request.POST.getlist("id"), "id")
+    notifications_mark_read(user=request.user, ids=ids or None)
     return redirect("notifications:centre")

@@ -1,7 +1,6 @@
 """Scheduling REST endpoints (API.md, Scheduling table), plus the principal's menu building
 and the moves after allocation. Thin: parse, call a selector or a service, serialise."""
 
-import datetime
 
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
@@ -13,14 +12,11 @@ from rest_framework.views import APIView
 
 from schools.errors import PolicyViolation
 from schools.models import ServiceSlot, Staff
+from schools.params import date_param, int_param
 from schools.selectors import children_of, school_ids_for, schools_visible_to
 
 from . import selectors, services
 from .models import Activity, Menu, MenuItem, Placement, TemporaryClass
-
-
-def _int_param(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 class MenuItemOutputSerializer(serializers.ModelSerializer):
@@ -73,13 +69,10 @@ class MenuListApi(generics.ListAPIView):
     def get_queryset(self):
         qs = selectors.menus_visible_to(self.request.user)
         params = self.request.query_params
-        if "school" in params:
-            qs = qs.filter(school_id=_int_param(params["school"]))
-        if week := params.get("week"):
-            try:
-                qs = qs.filter(week=datetime.date.fromisoformat(week))
-            except ValueError:
-                raise PolicyViolation(_("日期格式应为 YYYY-MM-DD。"), field="week") from None
+        if (school := int_param(params, "school")) is not None:
+            qs = qs.filter(school_id=school)
+        if (week := date_param(params, "week")) is not None:
+            qs = qs.filter(week=week)
         return _with_items(qs).order_by("-week", "school_id")
 
     @extend_schema(request=InputSerializer, responses={201: MenuOutputSerializer})
@@ -275,10 +268,10 @@ class TemporaryClassListApi(generics.ListAPIView):
     def get_queryset(self):
         qs = selectors.temporary_classes_visible_to(self.request.user)
         params = self.request.query_params
-        if "menu" in params:
-            qs = qs.filter(menu_id=_int_param(params["menu"]))
-        if "slot" in params:
-            qs = qs.filter(slot_id=_int_param(params["slot"]))
+        if (menu := int_param(params, "menu")) is not None:
+            qs = qs.filter(menu_id=menu)
+        if (slot := int_param(params, "slot")) is not None:
+            qs = qs.filter(slot_id=slot)
         return qs.prefetch_related("placements").order_by("menu_id", "slot__weekday",
                                                           "slot__start", "kind", "name", "pk")
 

@@ -1,4 +1,3 @@
-import datetime
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -101,11 +100,3 @@ class MoveForm(forms.Form):
 class SwapForm(forms.Form):
     first = forms.IntegerField(widget=forms.HiddenInput)
     second_student_no = forms.CharField(label=_("与该学号的学生对调"), max_length=30)
-
-
-class WeekForm(forms.Form):
-    week = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def monday(self, today: datetime.date) -> datetime.date:
-        day = (self.cleaned_data.get("week") if self.is_valid() else None) or today
-        return day - datetime.timedelta(days=day.weekday())

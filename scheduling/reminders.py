@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import notify_many
+from schools.formats import day_label, moment_label
 from schools.models import GuardianStudent
 
 from . import selectors
@@ -31,14 +32,14 @@ def choice_deadline_tomorrow(today: datetime.date | None = None) -> int:
         for link in (GuardianStudent.objects.filter(student_id__in=waiting)
                      .select_related("guardian__user", "student").order_by("student__name")):
             children.setdefault(link.guardian.user, []).append(link.student.name)
-        deadline = timezone.localtime(menu.choice_deadline).strftime("%m月%d日 %H:%M")
+        deadline = moment_label(menu.choice_deadline)
         queued += notify_many([
             dict(recipient=user, purpose="scheduling.choice_deadline",
                  dedupe_key=f"scheduling.choice_deadline:{menu.pk}:{user.pk}",
                  subject=_("明天截止选课"),
                  body=_("%(names)s 还没有填报 %(week)s 起一周的活动志愿，选课将于 %(deadline)s "
                         "截止；不填报的时段安排托管与阅读。") % {
-                     "names": "、".join(names), "week": menu.week.strftime("%m月%d日"),
+                     "names": "、".join(names), "week": day_label(menu.week),
                      "deadline": deadline},
                  url=menu.get_absolute_url(), payload={"menu": menu.pk})
             for user, names in children.items()

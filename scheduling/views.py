@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from schools.audit import audit_history
 from schools.errors import DomainError, form_add_error
 from schools.models import School
+from schools.params import date_param, text_param
 from schools.selectors import (
     children_of,
     school_ids_for,
@@ -35,7 +36,6 @@ from .forms import (
     MoveForm,
     PublishForm,
     SwapForm,
-    WeekForm,
 )
 from .models import Choice, Menu, MenuItem, Placement, TemporaryClass
 
@@ -290,7 +290,8 @@ def choose(request, pk: int, student_pk: int):
 
 
 def _week(request) -> datetime.date:
-    return WeekForm(request.GET).monday(timezone.localdate())
+    day = date_param(request.GET, "week") or timezone.localdate()
+    return day - datetime.timedelta(days=day.weekday())
 
 
 def _week_nav(week: datetime.date) -> dict:
@@ -327,7 +328,7 @@ def room_week(request):
     week = _week(request)
     rooms = sorted(set(TemporaryClass.objects.filter(menu__school=school, menu__week=week)
                        .exclude(room="").values_list("room", flat=True)))
-    room = request.GET.get("room") or (rooms[0] if rooms else "")
+    room = text_param(request.GET, "room", max_length=60) or (rooms[0] if rooms else "")
     classes = (TemporaryClass.objects.filter(menu__school=school, menu__week=week, room=room)
                .select_related("slot", "head_teacher").annotate(n=Count("placements"))
                .order_by("slot__weekday", "slot__start"))

@@ -2,7 +2,6 @@
 outside the caller's scope is a 404."""
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .audit import audit_history
+from .params import int_param
 from .serializers import (
     AuditEntrySerializer,
     GuardianSerializer,
@@ -19,16 +19,6 @@ from .serializers import (
     StudentSerializer,
     TermSerializer,
 )
-
-
-def _int_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise serializers.ValidationError({name: [_("请输入整数。")]}) from None
 
 
 class MeApi(APIView):
@@ -55,7 +45,7 @@ class ScopedListApi(generics.ListAPIView):
     def get_queryset(self):
         qs = type(self).selector(self.request.user)
         for param, lookup in self.filters.items():
-            if (value := _int_param(self.request, param)) is not None:
+            if (value := int_param(self.request.query_params, param)) is not None:
                 qs = qs.filter(**{lookup: value})
         return qs
 

@@ -26,6 +26,7 @@ from .importing import (
     roster_template_xlsx,
 )
 from .models import Role, RosterImport, School
+from .params import int_param
 from .selectors import school_ids_for
 
 IMPORT_ROLES = {Role.PRINCIPAL, Role.OFFICE}
@@ -57,9 +58,9 @@ def _schools(user) -> list[School]:
 
 def _chosen_school(request, schools: list[School]) -> School | None:
     """The school in ?school=, or the only one; None when the user must pick one."""
-    raw = request.GET.get("school", "")
-    if raw:
-        school = next((s for s in schools if str(s.pk) == raw), None)
+    raw = int_param(request.GET, "school")
+    if raw is not None:
+        school = next((s for s in schools if s.pk == raw), None)
         if school is None:
             raise Http404
         return school

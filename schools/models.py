@@ -162,7 +162,8 @@ class TermCalendarDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["term", "date"], name="calendar_day_unique_per_term"),
             models.CheckConstraint(
-                condition=(Q(kind="makeup", runs_as_weekday__gte=1, runs_as_weekday__lte=5)
+                condition=(Q(kind="makeup", runs_as_weekday__isnull=False, runs_as_weekday__gte=1,
+                             runs_as_weekday__lte=5)
                            | Q(~Q(kind="makeup"), runs_as_weekday__isnull=True)),
                 name="calendar_day_makeup_names_its_weekday"),
         ]

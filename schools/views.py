@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from . import selectors
 from .audit import audit_history
+from .params import int_param
 
 
 @login_required
@@ -26,8 +27,8 @@ def student_detail(request, pk: int):
 def homeroom_list(request):
     homerooms = (selectors.homerooms_visible_to(request.user)
                  .annotate(n_students=Count("students", filter=Q(students__active=True))))
-    if school := request.GET.get("school", "").strip():
-        homerooms = homerooms.filter(school_id=int(school) if school.isdigit() else 0)
+    if (school := int_param(request.GET, "school")) is not None:
+        homerooms = homerooms.filter(school_id=school)
     return render(request, "schools/homeroom_list.html", {"homerooms": homerooms})
 
 

@@ -132,7 +132,7 @@ def withdrawal_decide(*, withdrawal: Withdrawal, principal: User, approve: bool,
     notify(recipient=withdrawal.requested_by, purpose="enrollment.withdrawal",
             dedupe_key=f"enrollment.withdrawal:{withdrawal.pk}:{withdrawal.status}",
             subject=_("退出申请结果"),
-            body=(_("%(student)s 的退出申请已批准，自 %(date)s 起不再参加课后服务。")
+            body=(_("%(student)s 的退出申请已批准，课后服务至 %(date)s（含当天）结束。")
                   if approve else _("%(student)s 的退出申请未获批准。理由：%(reason)s"))
             % {"student": enrolment.student.name, "date": withdrawal.effective_date,
                "reason": reason},

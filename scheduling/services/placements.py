@@ -80,6 +80,8 @@ def placement_move(*, placement: Placement, to: TemporaryClass, user: User,
 def placement_swap(*, first: Placement, second: Placement, user: User,
                    reason: str = "") -> tuple[Placement, Placement]:
     """Exchange two children's classes (same week and slot): the counts do not change."""
+    if first.pk == second.pk:
+        raise PolicyViolation(_("请选择另一名学生对调。"), field="second")
     a, b = sorted(Placement.objects.select_for_update().select_related("student__grade")
                   .filter(pk__in=[first.pk, second.pk]), key=lambda p: p.pk)
     if a.menu_id != b.menu_id or a.slot_id != b.slot_id:

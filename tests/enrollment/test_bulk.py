@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from enrollment.models import Application, Enrolment
 from notifications.models import Notification
-from schools.models import AuditEntry, Guardian, GuardianStudent, Student, User
+from schools.models import AuditEntry, GuardianStudent, Student
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -23,22 +24,7 @@ REVIEW_MAX_QUERIES = 8
 
 def _pupils(cast, n: int, homerooms) -> list[Student]:
     """n pupils in cast.school spread over `homerooms`, each with a guardian of their own."""
-    start = Student.objects.count()
-    students = Student.objects.bulk_create([
-        Student(school=cast.school, grade=homerooms[i % len(homerooms)].grade,
-                homeroom=homerooms[i % len(homerooms)], student_no=f"B{start + i:06d}",
-                name=f"学生{start + i}")
-        for i in range(n)])
-    users = User.objects.bulk_create([
-        User(username=f"bulk-parent-{s.pk}", display_name=f"家长{s.pk}", password="!")
-        for s in students])
-    guardians = Guardian.objects.bulk_create([
-        Guardian(user=u, name=u.display_name, phone=f"139{u.pk:08d}") for u in users])
-    GuardianStudent.objects.bulk_create([
-        GuardianStudent(guardian=g, student=s, relation=GuardianStudent.Relation.MOTHER,
-                        is_primary=True)
-        for g, s in zip(guardians, students, strict=True)])
-    return students
+    return f.school_with_pupils(n, school=cast.school, homerooms=homerooms).students
 
 
 def _applications(cast, plan, students, status: str) -> list[Application]:

@@ -8,20 +8,19 @@ from django.utils import timezone
 
 from enrollment.models import Application, Enrolment
 from notifications.models import Notification
-from schools.models import AuditEntry, Student
+from schools.models import AuditEntry
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
-def _class_approved(cast, plan, n: int, offset: int) -> list[int]:
-    students = Student.objects.bulk_create([
-        Student(school=cast.school, grade=cast.homeroom.grade, homeroom=cast.homeroom,
-                student_no=f"B{offset + i:06d}", name=f"学生{offset + i}") for i in range(n)])
+def _class_approved(cast, plan, n: int) -> list[int]:
+    pupils = f.school_with_pupils(n, school=cast.school, homerooms=[cast.homeroom])
     now = timezone.now()
     applications = Application.objects.bulk_create([
-        Application(term=cast.term, student=s, applicant=cast.parent, plan=plan,
+        Application(term=cast.term, student=s, applicant=u, plan=plan,
                     submitted_at=now, status=Application.Status.CLASS_APPROVED)
-        for s in students])
+        for s, u in zip(pupils.students, pupils.users, strict=True)])
     slots = list(cast.term.slots.values_list("pk", flat=True))
     Application.slots.through.objects.bulk_create([
         Application.slots.through(application_id=a.pk, serviceslot_id=slot)
@@ -40,8 +39,8 @@ def _bulk_decide_queries(cast, api, ids) -> int:
 
 
 def test_bulk_approving_1000_applications_takes_a_bounded_number_of_queries(cast, plan, api):
-    small = _bulk_decide_queries(cast, api, _class_approved(cast, plan, 100, 0))
-    ids = _class_approved(cast, plan, 1000, 100)
+    small = _bulk_decide_queries(cast, api, _class_approved(cast, plan, 100))
+    ids = _class_approved(cast, plan, 1000)
     large = _bulk_decide_queries(cast, api, ids)
 
     # Ten times the applications: at most a few more INSERT batches (1,000 rows each), never a

@@ -143,7 +143,8 @@ def test_principal2_cannot_decide(cast, class_approved, client):
 def test_staff_see_the_history_on_the_application_page(cast, class_approved, client):
     page = _as(client, cast.principal).get(
         f"/enrollment/applications/{class_approved.pk}/").content.decode()
-    assert "enrollment.application.reviewed" in page and "变更记录" in page
+    assert "班主任审核" in page and "变更记录" in page
+    assert "enrollment.application.reviewed" not in page
     guardian_page = _as(client, cast.parent).get(
         f"/enrollment/applications/{class_approved.pk}/").content.decode()
     assert "变更记录" not in guardian_page

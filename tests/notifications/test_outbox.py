@@ -162,21 +162,44 @@ def _redis_available(url: str) -> bool:
         return False
 
 
+def _wait_for(condition, timeout: float = 30.0) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_the_same_key_twice_delivers_once_on_a_real_worker():
     """The whole path on real parts: rows committed to PostgreSQL, tasks through Redis, a
-    Celery worker delivering. The key is queued twice and its task sent three times."""
+    Celery worker delivering. The key is queued twice and its task sent three times: once on
+    commit, twice by hand, as a broker redelivery or a rerun would."""
     url = os.environ.get("REDIS_URL", "")
     require_service(_redis_available(url), "Redis is not available (REDIS_URL unset)")
+    import redis
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     from config.celery import app
     from notifications.tasks import deliver
 
+    broker = redis.Redis.from_url(url)
+    queue = app.conf.task_default_queue  # this run's own (config/settings/test.py)
+    runs = []
+
+    def finished(sender=None, args=None, retval=None, **_kwargs):
+        if sender is not None and sender.name == deliver.name:
+            runs.append((tuple(args), retval))
+
     user = f.UserFactory(email="wang@example.cn")
+    threads_before = set(threading.enumerate())
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    task_postrun.connect(finished, weak=False)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
             assert notify(**_notice(user, key="test.worker:1")) == 2
@@ -184,18 +207,19 @@ def test_the_same_key_twice_delivers_once_on_a_real_worker():
             row = Notification.objects.get(recipient=user, channel="email")
             deliver.delay(row.pk)
             deliver.delay(row.pk)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                row.refresh_from_db()
-                if row.status == Status.SENT and len(mail.outbox) >= 1:
-                    break
-                time.sleep(0.2)
-            time.sleep(1.0)  # let the duplicate tasks run too
+            # Every copy consumed: three runs finished and nothing left in the queue.
+            consumed = _wait_for(lambda: len(runs) >= 3 and broker.llen(queue) == 0)
+            assert consumed, f"the worker finished {len(runs)} of 3 tasks in 30 s; " \
+                             f"{broker.llen(queue)} message(s) still queued"
     finally:
+        task_postrun.disconnect(finished)
         app.conf.task_always_eager = previous
+    # The first run sent it; the two copies found the row sent and sent nothing.
+    assert runs == [((row.pk,), Status.SENT)] * 3
     row.refresh_from_db()
     assert row.status == Status.SENT
     assert row.attempts == 1
     assert [m.to for m in mail.outbox] == [["wang@example.cn"]]
     assert Notification.objects.filter(recipient=user).count() == 2
-    assert threading.active_count() >= 1
+    # The worker stopped with the block: no thread of it lives on to take later messages.
+    assert [t.name for t in threading.enumerate() if t not in threads_before] == []

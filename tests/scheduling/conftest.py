@@ -13,7 +13,7 @@ from enrollment import services as enrollment
 from enrollment.models import Application
 from scheduling import services
 from scheduling.models import Menu, MenuItem, TemporaryClass
-from schools.models import Guardian, GuardianStudent, ServiceSlot, Student, User
+from schools.models import GuardianStudent, ServiceSlot, Student
 from tests import factories as f
 
 # The enrollment stage's fixtures (a published plan, an approved enrolment) are this stage's
@@ -184,21 +184,10 @@ def late_joiners(cast, plan):  # noqa: F811
     own, enrolled now in every afternoon slot (bulk review and bulk approval services)."""
 
     def make(n: int) -> list[Student]:
-        start = Student.objects.count()
-        homerooms = [cast.homeroom, cast.homeroom2]
-        students = Student.objects.bulk_create([
-            Student(school=cast.school, grade=homerooms[i % 2].grade, homeroom=homerooms[i % 2],
-                    student_no=f"L{start + i:06d}", name=f"插班生{start + i}")
-            for i in range(n)])
-        users = User.objects.bulk_create([
-            User(username=f"late-parent-{s.pk}", display_name=f"家长{s.pk}", password="!")
-            for s in students])
-        guardians = Guardian.objects.bulk_create([
-            Guardian(user=u, name=u.display_name, phone=f"137{u.pk:08d}") for u in users])
-        GuardianStudent.objects.bulk_create([
-            GuardianStudent(guardian=g, student=s, relation=GuardianStudent.Relation.FATHER,
-                            is_primary=True)
-            for g, s in zip(guardians, students, strict=True)])
+        pupils = f.school_with_pupils(n, school=cast.school,
+                                      homerooms=[cast.homeroom, cast.homeroom2],
+                                      name="插班生", relation=GuardianStudent.Relation.FATHER)
+        students, users = pupils.students, pupils.users
         now = timezone.now()
         applications = Application.objects.bulk_create([
             Application(term=cast.term, student=s, applicant=u, plan=plan, submitted_at=now)

@@ -83,8 +83,9 @@ def test_a_bad_week_is_400(cast, menu, api, week):
     assert "week" in response.json()
 
 
-def test_a_non_numeric_school_filters_to_nothing(cast, menu, api):
-    assert _menus(api(cast.principal), school="abc") == []
+def test_a_non_numeric_school_is_a_400_naming_it(cast, menu, api):
+    response = api(cast.principal).get("/api/v1/menus/", {"school": "abc"})
+    assert response.status_code == 400 and "school" in response.json()
 
 
 def test_anonymous_callers_are_refused(cast, menu, api):

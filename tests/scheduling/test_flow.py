@@ -285,16 +285,9 @@ def test_list_queries_do_not_grow_with_the_rows(cast, api, week, django_assert_m
 def _enrol_bulk(cast, n: int) -> None:
     """n more grade-3 pupils enrolled in every slot, each with a guardian (setup only)."""
     from enrollment.models import Application, Enrolment
-    from schools.models import Guardian, GuardianStudent, User
 
-    students = [f.StudentFactory(school=cast.school, homeroom=cast.homeroom) for _ in range(n)]
-    users = User.objects.bulk_create([User(username=f"g-{s.pk}", password="!")
-                                      for s in students])
-    guardians = Guardian.objects.bulk_create([Guardian(user=u, name="家长", phone=f"139{u.pk:08d}")
-                                              for u in users])
-    GuardianStudent.objects.bulk_create([
-        GuardianStudent(guardian=g, student=s, relation="mother", is_primary=True)
-        for g, s in zip(guardians, students, strict=True)])
+    pupils = f.school_with_pupils(n, school=cast.school, homerooms=[cast.homeroom])
+    students, users = pupils.students, pupils.users
     plan = cast.term.plans.get(status="published")
     apps = Application.objects.bulk_create([
         Application(term=cast.term, student=s, applicant=u, status="approved", plan=plan,
