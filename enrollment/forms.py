@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import PriorityCategory, ServiceSlot
+from schools.widgets import DateInput
 
 from .evidence import check_evidence
 from .models import TermPlan
@@ -25,7 +26,7 @@ class ApplicationForm(forms.Form):
     note = forms.CharField(label=_("备注"), required=False, max_length=500,
                            widget=forms.Textarea(attrs={"rows": 2}))
     start_date = forms.DateField(label=_("希望开始日期（可选）"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DateInput())
     agreement_version = forms.IntegerField(widget=forms.HiddenInput)
     signed_name = forms.CharField(label=_("签名：请输入您的姓名"), max_length=50)
     confirm = forms.BooleanField(
@@ -61,14 +62,14 @@ class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("不批准"))])
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
     start_date = forms.DateField(label=_("开始日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DateInput())
 
 
 class BulkForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={
         "required": _("请至少勾选一份申请。")})
     start_date = forms.DateField(label=_("开始日期"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DateInput())
 
     def __init__(self, *args, queue, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,8 +83,8 @@ class PlanForm(forms.ModelForm):
                   "withdrawal_rule", "safety_measures", "agreement_text", "complaint_phone",
                   "complaint_email", "applications_open", "applications_close"]
         widgets = {
-            "applications_open": forms.DateInput(attrs={"type": "date"}),
-            "applications_close": forms.DateInput(attrs={"type": "date"}),
+            "applications_open": DateInput(),
+            "applications_close": DateInput(),
             **{f: forms.Textarea(attrs={"rows": 3}) for f in
                ["service_days", "menu_outline", "staffing", "fee_standard", "fee_settlement",
                 "withdrawal_rule", "safety_measures"]},
@@ -92,7 +93,7 @@ class PlanForm(forms.ModelForm):
 
 
 class LeaveForm(forms.Form):
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("日期"), widget=DateInput())
     slot = forms.ModelChoiceField(label=_("时段"), queryset=ServiceSlot.objects.none())
     reason = forms.CharField(label=_("事由"), max_length=200)
 
@@ -103,7 +104,7 @@ class LeaveForm(forms.Form):
 
 class WithdrawalForm(forms.Form):
     effective_date = forms.DateField(label=_("生效日期"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
+                                     widget=DateInput())
     reason = forms.CharField(label=_("退出原因"), max_length=300)
 
 

@@ -61,7 +61,9 @@ class TermPlan(models.Model):
             models.CheckConstraint(
                 condition=Q(applications_open__isnull=True) | Q(applications_close__isnull=True)
                 | Q(applications_close__gte=models.F("applications_open")),
-                name="plan_close_after_open"),
+                name="plan_close_after_open",
+                violation_error_code="close_before_open",
+                violation_error_message=_("报名截止日期不能早于开始日期。")),
         ]
 
     def __str__(self) -> str:

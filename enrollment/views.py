@@ -310,11 +310,12 @@ def plan_edit(request, term_id: int):
     form = PlanForm(request.POST or None, instance=None, initial=_plan_initial(source, term))
     if request.method == "POST" and form.is_valid():
         try:
-            draft = services.plan_save_draft(term=term, user=request.user, **form.cleaned_data)
             if "publish" in request.POST:
-                plan = services.plan_publish(plan=draft, user=request.user)
+                plan = services.plan_save_and_publish(term=term, user=request.user,
+                                                      **form.cleaned_data)
                 messages.success(request, _("已公示第%(v)s版方案。") % {"v": plan.version})
                 return redirect("enrollment:plan", term.pk)
+            services.plan_save_draft(term=term, user=request.user, **form.cleaned_data)
             messages.success(request, _("草稿已保存。"))
             return redirect("enrollment:plan-edit", term.pk)
         except DomainError as error:

@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import ServiceSlot, Staff
+from schools.widgets import DateInput, DateTimeInput, TimeInput
 
 from .models import Activity, Menu, MenuItem, TemporaryClass
 
@@ -12,10 +13,10 @@ def _grade_choices(school):
 
 
 class MenuCreateForm(forms.Form):
-    week = forms.DateField(label=_("周一日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    week = forms.DateField(label=_("周一日期"), widget=DateInput())
     choice_deadline = forms.DateTimeField(
         label=_("选课截止（留空为前一周周五 20:00）"), required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+        widget=DateTimeInput())
     copy_previous = forms.BooleanField(label=_("复制上一周的菜单"), required=False, initial=True)
 
 
@@ -42,7 +43,7 @@ class ItemForm(forms.Form):
     capacity = forms.IntegerField(label=_("人数上限（留空用活动设置）"), required=False,
                                   min_value=1)
     end = forms.TimeField(label=_("结束时间（留空用时段设置）"), required=False,
-                          widget=forms.TimeInput(attrs={"type": "time"}))
+                          widget=TimeInput())
 
     def __init__(self, *args, menu: Menu, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,9 +1,12 @@
 """The cast every test draws on, and the rule that under REQUIRE_SERVICES=1 nothing skips."""
 
 import os
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from schools.models import Role, ServiceSlot
@@ -118,3 +121,21 @@ def api():
         return client
 
     return make
+
+
+DEMO_PASSWORD = "pw-12345-x"
+
+
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker):
+    """`seed_demo` run once for a whole module, inside a transaction rolled back after its
+    last test; each test (with `db`) runs in a savepoint of it, so what one test changes the
+    next does not see. Seeding takes most of a minute: once per module, not once per test.
+    Yields what the command printed."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        call_command("seed_demo", password=DEMO_PASSWORD, stdout=out)
+        try:
+            yield out.getvalue()
+        finally:
+            transaction.set_rollback(True)

@@ -24,7 +24,13 @@ from .leave import (
     withdrawal_earliest,
     withdrawal_request,
 )
-from .plans import PLAN_FIELDS, plan_publish, plan_save_draft, survey_submit
+from .plans import (
+    PLAN_FIELDS,
+    plan_publish,
+    plan_save_and_publish,
+    plan_save_draft,
+    survey_submit,
+)
 
 __all__ = [
     "EvidenceInput",
@@ -43,6 +49,7 @@ __all__ = [
     "leave_report",
     "leave_report_for_child",
     "plan_publish",
+    "plan_save_and_publish",
     "plan_save_draft",
     "survey_submit",
     "withdrawal_decide",

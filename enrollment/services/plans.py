@@ -60,6 +60,14 @@ def plan_publish(*, plan: TermPlan, user: User) -> TermPlan:
                if not getattr(plan, f)]
     if missing:
         raise PolicyViolation(_("公示前须填写：%s") % "、".join(missing))
+    # R2: the plan tells families when they may apply; a plan without its window would
+    # publish a version nobody can apply under.
+    if not plan.applications_open or not plan.applications_close:
+        raise PolicyViolation(_("公示前须填写报名开始和截止日期。"),
+                              field="applications_open" if not plan.applications_open
+                              else "applications_close")
+    if plan.applications_close < plan.applications_open:
+        raise PolicyViolation(_("报名截止日期不能早于开始日期。"), field="applications_close")
     term = plan.term
     # Versions are numbered per term; the term row serialises two principals publishing at once.
     Term.objects.select_for_update().get(pk=term.pk)
@@ -90,3 +98,11 @@ def survey_submit(*, term: Term, student: Student, guardian: User,
     audit_record(actor=guardian, action=EnrollmentAction.SURVEY_ANSWERED, obj=response,
                  school=term.school, data={"slots": [s.pk for s in slots]})
     return response
+
+
+@transaction.atomic
+def plan_save_and_publish(*, term: Term, user: User, **fields) -> TermPlan:
+    """The editor's "save and publish": both or neither (a refused publication keeps no
+    half-saved draft)."""
+    draft = plan_save_draft(term=term, user=user, **fields)
+    return plan_publish(plan=draft, user=user)

@@ -33,8 +33,7 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", password=PASSWORD, quiet=True)
+def seeded(db, demo_once):
     first = counts()
     primary = School.objects.get(code="DEMO-P1")
     today = timezone.localdate()

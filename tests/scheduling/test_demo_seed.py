@@ -17,8 +17,7 @@ COUNTED = [Activity, Menu, Choice, TemporaryClass, Placement]
 
 
 @pytest.mark.django_db
-def test_demo_weeks():
-    call_command("seed_demo", password="pw-12345-x", quiet=True)
+def test_demo_weeks(demo_once):
     school = School.objects.get(code="DEMO-P1")
     today = timezone.localdate()
     this_week = today - datetime.timedelta(days=today.weekday())

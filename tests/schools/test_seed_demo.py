@@ -23,8 +23,8 @@ from schools.models import (
     User,
 )
 from schools.selectors import children_of
+from tests.conftest import DEMO_PASSWORD as PASSWORD
 
-PASSWORD = "pw-12345-x"
 ACCOUNTS = ["parent", "parent2", "homeroom", "homeroom2", "teacher", "principal", "principal2",
             "finance", "district", "admin"]
 COUNTED = [Student, Guardian, GuardianStudent, User, Homeroom, Term, ServiceSlot, Staff,
@@ -35,13 +35,18 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED}
 
 
+@pytest.fixture(scope="module")
+def seeded_twice(demo_once, django_db_blocker):
+    with django_db_blocker.unblock():
+        first = counts()
+        out = StringIO()
+        call_command("seed_demo", password=PASSWORD, stdout=out)
+    return first, demo_once + out.getvalue()
+
+
 @pytest.fixture
-def seeded(db):
-    out = StringIO()
-    call_command("seed_demo", password=PASSWORD, stdout=out)
-    first = counts()
-    call_command("seed_demo", password=PASSWORD, stdout=out)
-    return first, out.getvalue()
+def seeded(db, seeded_twice):
+    return seeded_twice
 
 
 @pytest.mark.django_db
