@@ -1,12 +1,13 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from portal import views as portal_views
+from schools.login import LoginPage
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    # The login page refuses sign-in while throttled (schools.throttling), with a message.
+    path("accounts/login/", LoginPage.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -20,5 +21,12 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("oversight/", include("oversight.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Nothing is served from MEDIA_ROOT: the only uploads are children's evidence, kept in the
+# private storage and read through enrollment:evidence, which checks who asks.
+
+# Under /api/ these answer in the API's JSON shape (an unknown path is a JSON 404); elsewhere,
+# Django's pages.
+handler400 = "schools.api_errors.bad_request"
+handler403 = "schools.api_errors.permission_denied"
+handler404 = "schools.api_errors.page_not_found"
+handler500 = "schools.api_errors.server_error"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,10 +14,15 @@ from schools.errors import PolicyViolation
 from schools.models import PriorityCategory, ServiceSlot
 from schools.params import choice_param, int_param
 from schools.selectors import children_of, terms_visible_to
+from schools.serializers import (
+    PriorityCategoriesField,
+    PriorityFlagField,
+    reader_sees_priority,
+)
 
 from . import selectors, services
 from .evidence import check_evidence
-from .models import Application, Enrolment, Leave, TermPlan, Withdrawal
+from .models import Application, ClaimEvidence, Enrolment, Leave, TermPlan, Withdrawal
 
 
 def _client_ip(request) -> str | None:
@@ -35,10 +40,11 @@ class SignedChoiceSerializer(serializers.Serializer):
     class Meta:
         ref_name = "SignedChoice"
 
-    slots = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    slots = serializers.ListField(child=serializers.IntegerField(), allow_empty=False,
+                                  max_length=20)
     priority_claims = serializers.ListField(
         child=serializers.ChoiceField(choices=PriorityCategory.choices), required=False,
-        default=list)
+        default=list, max_length=10)
     agreement_version = serializers.IntegerField()
     signed_name = serializers.CharField(max_length=50)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500,
@@ -69,22 +75,47 @@ class TermPlanApi(APIView):
         return Response(PlanOutputSerializer(plan).data)
 
 
+class EvidenceOutputSerializer(serializers.ModelSerializer):
+    """One evidence file: `url` is the view that checks who asks (the file has no public
+    address)."""
+
+    class Meta:
+        model = ClaimEvidence
+        fields = ["id", "code", "size", "uploaded_at", "verified_at", "url"]
+
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+
 class ApplicationOutputSerializer(serializers.ModelSerializer):
+    """`priority_claims`, `is_priority` and `evidence` follow the rule of the child's sensitive
+    data (`schools.serializers.PriorityCategoriesField`): their values for the child's
+    guardians, homeroom teacher, the school's principal and office (the only readers of an
+    application), `null` otherwise and when serialised without the request."""
+
     slots = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     student_name = serializers.CharField(source="student.name")
     homeroom = serializers.CharField(source="student.homeroom")
     agreement_version = serializers.IntegerField(source="plan.version")
     enrolment = serializers.SerializerMethodField()
+    priority_claims = PriorityCategoriesField(student="student")
+    is_priority = PriorityFlagField(student="student")
+    evidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
         fields = ["id", "student", "student_name", "homeroom", "term", "status", "slots",
-                  "priority_claims", "is_priority", "note", "start_date", "reason",
+                  "priority_claims", "is_priority", "evidence", "note", "start_date", "reason",
                   "agreement_version", "submitted_at", "reviewed_at", "decided_at", "enrolment"]
 
     def get_enrolment(self, application) -> int | None:
         enrolment = getattr(application, "enrolment", None)
         return enrolment.pk if enrolment else None
+
+    @extend_schema_field(EvidenceOutputSerializer(many=True, allow_null=True))
+    def get_evidence(self, application) -> list | None:
+        if not reader_sees_priority(self.context, application.student):
+            return None
+        return EvidenceOutputSerializer(application.evidence.all(), many=True).data
 
 
 class EvidenceInputSerializer(SignedChoiceSerializer):
@@ -134,7 +165,7 @@ class ApplicationListApi(generics.ListAPIView):
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")),
             note=v["note"], start_date=v["start_date"], evidence=evidence)
-        return Response(ApplicationOutputSerializer(application).data,
+        return Response(ApplicationOutputSerializer(application, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -179,7 +210,7 @@ class ReviewApi(APIView):
                                        max_length=500)
         verified_claims = serializers.ListField(
             child=serializers.ChoiceField(choices=PriorityCategory.choices), required=False,
-            default=list)
+            default=list, max_length=10)
 
     @extend_schema(request=InputSerializer, responses=ApplicationOutputSerializer)
     def post(self, request, pk: int):
@@ -188,7 +219,7 @@ class ReviewApi(APIView):
         data.is_valid(raise_exception=True)
         application = services.application_review(application=application,
                                                   reviewer=request.user, **data.validated_data)
-        return Response(ApplicationOutputSerializer(application).data)
+        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
 
 
 class DecideApi(APIView):
@@ -210,7 +241,7 @@ class DecideApi(APIView):
                                                   principal=request.user, **data.validated_data)
         application = Application.objects.select_related("enrolment", "plan", "student__homeroom"
                                                          ).get(pk=application.pk)
-        return Response(ApplicationOutputSerializer(application).data)
+        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
 
 
 class BulkInputSerializer(serializers.Serializer):
@@ -267,7 +298,7 @@ class CancelApi(APIView):
     def post(self, request, pk: int):
         application = selectors.application_for_guardian(request.user, pk)
         application = services.application_cancel(application=application, user=request.user)
-        return Response(ApplicationOutputSerializer(application).data)
+        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
 
 
 class ResubmitApi(APIView):
@@ -291,7 +322,7 @@ class ResubmitApi(APIView):
                 user_agent=request.META.get("HTTP_USER_AGENT", "")),
             note=v["note"], start_date=v["start_date"],
             evidence=_evidence(v["evidence"], v["evidence_codes"]))
-        return Response(ApplicationOutputSerializer(application).data)
+        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
 
 
 class EnrolmentOutputSerializer(serializers.ModelSerializer):
@@ -364,7 +395,7 @@ class WithdrawalDecideApi(APIView):
 class LeaveOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Leave
-        fields = ["id", "student", "date", "slot", "reason", "reported_at"]
+        fields = ["id", "student", "date", "slot", "reason", "reported_at", "late"]
 
 
 class LeaveApi(APIView):

@@ -1,5 +1,6 @@
 """The enrollment stage's audit action names, defined once; labels are what a history shows."""
 
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from schools.audit import AuditAction
@@ -15,6 +16,18 @@ class EnrollmentAction(AuditAction):
     APPLICATION_REVIEWED = "enrollment.application.reviewed", _("班主任审核")
     APPLICATION_DECIDED = "enrollment.application.decided", _("学校审定")
     LEAVE_REPORTED = "enrollment.leave.reported", _("家长请假")
+    LEAVE_CANCELLED = "enrollment.leave.cancelled", _("家长撤销请假")
     WITHDRAWAL_REQUESTED = "enrollment.withdrawal.requested", _("申请退出")
     WITHDRAWAL_DECIDED = "enrollment.withdrawal.decided", _("审批退出申请")
     ENROLMENT_ENDED = "enrollment.enrolment.ended", _("在读结束")
+
+
+# Sent inside the transaction that creates enrolments (an approval, one or many), so a later
+# stage's reaction commits or rolls back with it: scheduling seats a child who joins a week
+# that is already allocated. Arguments: `enrolments` (a list), `user` (who approved).
+enrolments_started = Signal()
+
+# Sent inside the transaction that records a leave. Arguments: `leave` (its `late` says it came
+# after the school's cut-off on the day itself), `user`. Scheduling tells the teacher who
+# takes that class's roll of a late one.
+leave_reported = Signal()

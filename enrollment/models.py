@@ -4,6 +4,7 @@ withdrawal (R10)."""
 
 import datetime
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +13,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import PriorityCategory, ServiceSlot, Student, Term
+
+from .evidence import STORED_EXTENSIONS, private_storage, sniff_type
 
 
 class TermPlan(models.Model):
@@ -176,13 +179,24 @@ class Application(models.Model):
         return [label for _code, label in self.claim_pairs()]
 
 
+def evidence_upload_to(instance: "ClaimEvidence", filename: str) -> str:
+    """A random name with the extension of the type the file's own bytes show: never the
+    uploader's file name, which is guessable and often names the child."""
+    try:
+        checked = sniff_type(instance.file.file)
+    except (ValueError, OSError):  # no content in hand (a name saved without its file)
+        checked = None
+    return f"evidence/{uuid.uuid4().hex}.{STORED_EXTENSIONS.get(checked, 'bin')}"
+
+
 class ClaimEvidence(models.Model):
-    """Evidence for a priority claim (image or PDF), and the homeroom teacher's verification."""
+    """Evidence for a priority claim (image or PDF), and the homeroom teacher's verification.
+    The file lives in the private storage and is read only through `enrollment:evidence`."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE,
                                     related_name="evidence")
     code = models.CharField(_("类别"), max_length=20, choices=PriorityCategory.choices)
-    file = models.FileField(_("证明材料"), upload_to="evidence/%Y/%m/")
+    file = models.FileField(_("证明材料"), upload_to=evidence_upload_to, storage=private_storage)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(auto_now_add=True)
@@ -196,6 +210,11 @@ class ClaimEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.get_code_display()}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("enrollment:evidence", args=[self.pk])
 
 
 class Signature(models.Model):
@@ -293,6 +312,8 @@ class Leave(models.Model):
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     reported_at = models.DateTimeField(auto_now_add=True)
+    # Reported on the day itself after the school's cut-off: accepted, the roll-taker told.
+    late = models.BooleanField(_("迟报"), default=False)
 
     class Meta:
         verbose_name = _("请假")

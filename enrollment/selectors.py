@@ -13,21 +13,40 @@ from schools.selectors import (
     district_ids_for,
     has_role,
     school_ids_for,
+    sensitive_scope,
     students_visible_to,
     terms_visible_to,
 )
 
-from .models import Application, Enrolment, Leave, TermPlan, Withdrawal, covers_day
+from .models import (
+    Application,
+    ClaimEvidence,
+    Enrolment,
+    Leave,
+    TermPlan,
+    Withdrawal,
+    covers_day,
+)
 
 DECIDER_ROLES = {Role.PRINCIPAL, Role.OFFICE}
 
 
 def applications_visible_to(user: User) -> QuerySet[Application]:
+    """Applications carry priority claims, evidence and the signature with its IP address, so
+    they are read only by those who claim or decide with them (`sensitive_scope`: the child's
+    guardians, homeroom teacher, the school's principal and office); a serving teacher who
+    reaches the child through a temporary class, finance and the district do not."""
     return (Application.objects
-            .filter(student__in=students_visible_to(user).values("pk"))
+            .filter(sensitive_scope(user).q("student__"))
             .select_related("student__grade", "student__homeroom", "term__school", "applicant",
                             "plan")
             .prefetch_related("slots", "evidence"))
+
+
+def evidence_visible_to(user: User) -> QuerySet[ClaimEvidence]:
+    """Evidence files: to the readers of their application, no one else."""
+    return (ClaimEvidence.objects.filter(sensitive_scope(user).q("application__student__"))
+            .select_related("application"))
 
 
 def application_for_guardian(user: User, pk: int) -> Application:
@@ -58,6 +77,12 @@ def enrolments_visible_to(user: User) -> QuerySet[Enrolment]:
 def enrolment_for_guardian(user: User, pk: int) -> Enrolment:
     return get_object_or_404(
         enrolments_visible_to(user).filter(student__in=children_of(user).values("pk")), pk=pk)
+
+
+def leaves_of_children(user: User, *, since: datetime.date) -> QuerySet[Leave]:
+    """A guardian's list of their children's leave from `since` on."""
+    return (Leave.objects.filter(student__in=children_of(user).values("pk"), date__gte=since)
+            .select_related("student", "slot").order_by("date", "slot__start", "student_id"))
 
 
 def withdrawals_to_decide(user: User) -> QuerySet[Withdrawal]:
@@ -175,6 +200,14 @@ def leaves_on(day: datetime.date, *, slot: ServiceSlot | int | None = None,
     if students is not None:
         qs = qs.filter(student__in=[getattr(s, "pk", s) for s in students])
     return qs
+
+
+def leaves_between(start: datetime.date, end: datetime.date, *,
+                   students: Iterable[Student | int]) -> QuerySet[Leave]:
+    """Some children's reported leave over a range of days (a week's timetable, a list)."""
+    return (Leave.objects.filter(date__range=(start, end),
+                                 student__in=[getattr(s, "pk", s) for s in students])
+            .select_related("slot").order_by("date", "slot__start"))
 
 
 def is_on_leave(student: Student | int, day: datetime.date, slot: ServiceSlot | int) -> bool:

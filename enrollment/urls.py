@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import evidence_views, views
 
 app_name = "enrollment"
 urlpatterns = [
@@ -15,9 +15,12 @@ urlpatterns = [
     path("applications/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("applications/<int:pk>/review/", views.review, name="review"),
     path("applications/<int:pk>/decide/", views.decide, name="decide"),
+    path("evidence/<int:pk>/", evidence_views.evidence_file, name="evidence"),
     path("review/", views.review_queue, name="review-queue"),
     path("decide/", views.decide_queue, name="decide-queue"),
     path("enrolments/<int:pk>/leave/", views.leave, name="leave"),
+    path("leave/", views.leaves, name="leaves"),
+    path("leave/<int:pk>/cancel/", views.leave_cancel, name="leave-cancel"),
     path("enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("withdrawals/<int:pk>/decide/", views.withdrawal_decide, name="withdrawal-decide"),
 ]

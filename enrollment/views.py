@@ -15,9 +15,16 @@ from django.views.decorators.http import require_POST
 
 from schools.audit import audit_history
 from schools.errors import DomainError, form_add_error
+from schools.formats import time_label
 from schools.models import Role, ServiceSlot, Term
 from schools.params import choice_param, int_param
-from schools.selectors import children_of, has_role, is_staff_of_school, terms_visible_to
+from schools.selectors import (
+    children_of,
+    current_term,
+    has_role,
+    is_staff_of_school,
+    terms_visible_to,
+)
 
 from . import selectors, services
 from .api import _client_ip, _guardian_name
@@ -34,12 +41,6 @@ from .forms import (
 from .models import Application, Enrolment, SurveyResponse
 
 
-def _current_term(school_id: int, today: datetime.date) -> Term | None:
-    terms = Term.objects.filter(school_id=school_id).order_by("start")
-    return (terms.filter(start__lte=today, end__gte=today).first()
-            or terms.filter(start__gt=today).first())
-
-
 @login_required
 def overview(request):
     """The guardian's page: each child, the school's current plan, the application and the
@@ -54,7 +55,7 @@ def overview(request):
         raise Http404
     rows = []
     for child in children:
-        term = _current_term(child.school_id, today)
+        term = current_term(child.school_id, today, or_next=True)
         plan = selectors.plan_current(term) if term else None
         application = (Application.objects.filter(student=child, term=term)
                        .exclude(status=Application.Status.CANCELLED)
@@ -338,13 +339,42 @@ def leave(request, pk: int):
     form = LeaveForm(request.POST or None, enrolment=enrolment)
     if request.method == "POST" and form.is_valid():
         try:
-            services.leave_report(enrolment=enrolment, user=request.user, **form.cleaned_data)
+            leave = services.leave_report(enrolment=enrolment, user=request.user,
+                                          **form.cleaned_data)
         except DomainError as error:
             form_add_error(form, error)
         else:
-            messages.success(request, _("请假已登记。"))
-            return redirect("enrollment:overview")
+            if leave.late:
+                messages.warning(request, _(
+                    "已过当天请假截止时间（%(cutoff)s），请假已登记，并已立即通知带班老师。")
+                    % {"cutoff": time_label(enrolment.term.school.leave_cutoff)})
+            else:
+                messages.success(request, _("请假已登记。"))
+            return redirect("enrollment:leaves")
     return render(request, "enrollment/leave.html", {"form": form, "enrolment": enrolment})
+
+
+@login_required
+def leaves(request):
+    """The guardian's list of their children's leave: what is coming, cancellable before the
+    day, and the last month's."""
+    today = timezone.localdate()
+    rows = selectors.leaves_of_children(request.user, since=today - datetime.timedelta(days=30))
+    return render(request, "enrollment/leaves.html", {"leaves": rows, "today": today})
+
+
+@login_required
+@require_POST
+def leave_cancel(request, pk: int):
+    leave = get_object_or_404(selectors.leaves_of_children(
+        request.user, since=timezone.localdate() - datetime.timedelta(days=30)), pk=pk)
+    try:
+        services.leave_cancel(leave=leave, user=request.user)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("已撤销请假。"))
+    return redirect("enrollment:leaves")
 
 
 @login_required

@@ -109,7 +109,8 @@ class MenuItemAddApi(APIView):
                                      max_length=60, allow_blank=True)
         grades = serializers.ListField(child=serializers.IntegerField(min_value=1,
                                                                       max_value=9),
-                                       required=False, allow_null=True, default=None)
+                                       required=False, allow_null=True, default=None,
+                                       max_length=9)
         capacity = serializers.IntegerField(required=False, allow_null=True, default=None,
                                             min_value=1, max_value=500)
         start = serializers.TimeField(required=False, allow_null=True, default=None)
@@ -244,6 +245,9 @@ class AllocateApi(APIView):
 
 
 class TemporaryClassOutputSerializer(serializers.ModelSerializer):
+    """A class list for the teachers who serve it: members as ids, never a child's priority
+    (PIPL: only those who decide see it, `schools.selectors.sees_priority_categories`)."""
+
     class Meta:
         model = TemporaryClass
         fields = ["id", "name", "menu", "slot", "kind", "cap", "capacity", "head_teacher",

@@ -17,3 +17,5 @@ class SchedulingAction(AuditAction):
     PLACEMENT_ADDED = "scheduling.placement.added", _("加入临时班")
     PLACEMENT_MOVED = "scheduling.placement.moved", _("调班")
     PLACEMENT_SWAPPED = "scheduling.placement.swapped", _("对调临时班")
+    PLACEMENT_JOINED = "scheduling.placement.joined", _("分班后加入托管自习班")
+    STUDY_HALL_OPENED = "scheduling.study_hall.opened", _("新开托管自习班")

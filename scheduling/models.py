@@ -210,6 +210,8 @@ class TemporaryClass(models.Model):
     room = models.CharField(_("教室/场地"), max_length=60, blank=True)
     start = models.TimeField(_("开始"))
     end = models.TimeField(_("结束"))
+    # A study hall serves one grade: where a child who joins after the allocation is seated.
+    grade = models.PositiveSmallIntegerField(_("年级"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("临时班")
@@ -233,6 +235,7 @@ class Placement(models.Model):
     class Source(models.TextChoices):
         ALLOCATION = "allocation", _("分班")
         MANUAL = "manual", _("手动调整")
+        JOINED = "joined", _("分班后加入")
 
     temporary_class = models.ForeignKey(TemporaryClass, on_delete=models.CASCADE,
                                         related_name="placements")

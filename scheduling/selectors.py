@@ -2,13 +2,16 @@
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from enrollment.selectors import (
     enrolments_in_force,
     guardians_of_enrolled_between,
     is_enrolled_on,
+    leaves_between,
     slot_enrolments_in_force,
 )
 from schools.models import SCHOOL_ROLES, Role, ServiceSlot, Staff, Student, Term, User
@@ -19,6 +22,7 @@ from schools.selectors import (
     school_ids_for,
     service_days,
     slot_dates,
+    term_of_week,
 )
 
 from .models import Menu, MenuItem, Placement, TemporaryClass
@@ -103,12 +107,6 @@ def _serving_teacher_students(user: User) -> Q | None:
              .values("student_id"))
 
 
-def student_week(student: Student, menu: Menu) -> list[Placement]:
-    return list(Placement.objects.filter(menu=menu, student=student)
-                .select_related("temporary_class__head_teacher", "slot")
-                .order_by("slot__weekday", "slot__start"))
-
-
 
 # --- The week: which slots run on which day, and who is enrolled -----------------------------
 
@@ -143,6 +141,65 @@ def is_enrolled_in_week(menu: Menu, student: Student, slot: ServiceSlot) -> bool
 
 def guardians_of_enrolled(menu: Menu) -> list[User]:
     return list(guardians_of_enrolled_between(menu.term, menu.week, menu.week_end))
+
+
+@dataclass(frozen=True)
+class Unseated:
+    slot: ServiceSlot
+    day: datetime.date
+    student: Student
+
+
+def unseated(menu: Menu, *, from_day: datetime.date | None = None) -> list[Unseated]:
+    """Children enrolled and in force on a slot's day of an allocated week (from `from_day`,
+    default today) who have no seat in it: those who joined after the allocation and found
+    their grade's study halls full. The classes page offers to seat them."""
+    from_day = from_day or timezone.localdate()
+    slots = {s.pk: s for s in menu.term.slots.all()}
+    days = {pk: day for pk, day in week_slot_days(menu, slots.values()).items()
+            if day >= from_day}
+    rows = slot_enrolments_in_force(menu.term, days)
+    seated = set(Placement.objects.filter(menu=menu).values_list("slot_id", "student_id"))
+    missing = [(slot_id, student_id) for slot_id, student_id, *_rest in rows
+               if (slot_id, student_id) not in seated]
+    students = Student.objects.select_related("grade", "homeroom").in_bulk(
+        {student_id for _slot, student_id in missing})
+    return sorted((Unseated(slots[slot_id], days[slot_id], students[student_id])
+                   for slot_id, student_id in missing),
+                  key=lambda u: (u.day, u.slot.start, u.student.grade.number,
+                                 u.student.student_no))
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One slot of a child's week: the day it runs, the seat (None while the school places
+    the child), the reported leave."""
+
+    day: datetime.date
+    slot: ServiceSlot
+    placement: Placement | None
+    leave: object | None
+
+
+def child_week(student: Student, monday: datetime.date) -> tuple[Menu | None, list[WeekRow]]:
+    """The child's week: every slot they are enrolled in and in force on, on the day it runs,
+    with their seat and leave — a day the child is enrolled never reads "no class"."""
+    term = term_of_week(student.school_id, monday)
+    if term is None:
+        return None, []
+    menu = Menu.objects.filter(school_id=student.school_id, week=monday).first()
+    slots = {s.pk: s for s in term.slots.all()}
+    week_end = monday + datetime.timedelta(days=6)
+    days = {pk: dates[0] for pk, dates in slot_dates(term, monday, week_end,
+                                                       slots.values()).items() if dates}
+    enrolled = {row[0] for row in slot_enrolments_in_force(term, days, students=[student])}
+    seats = {p.slot_id: p for p in Placement.objects.filter(menu=menu, student=student)
+             .select_related("temporary_class__head_teacher")} if menu else {}
+    leave = {(lv.date, lv.slot_id): lv for lv in leaves_between(monday, week_end,
+                                                                 students=[student])}
+    rows = [WeekRow(days[pk], slots[pk], seats.get(pk), leave.get((days[pk], pk)))
+            for pk in enrolled | set(seats) if pk in days]
+    return menu, sorted(rows, key=lambda r: (r.day, r.slot.start))
 
 
 # --- Published reads for the later stages (attendance, billing, oversight) -------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("menus/<int:pk>/publish/", views.menu_publish, name="menu-publish"),
     path("menus/<int:pk>/allocate/", views.menu_allocate, name="menu-allocate"),
     path("menus/<int:pk>/classes/", views.class_list, name="classes"),
+    path("menus/<int:pk>/study-halls/", views.study_hall_open, name="study-hall-open"),
     path("menus/<int:pk>/choose/<int:student_pk>/", views.choose, name="choose"),
     path("classes/<int:pk>/", views.class_detail, name="class"),
     path("activities/", views.activities, name="activities"),

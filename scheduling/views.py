@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from enrollment.selectors import leaves_on
 from schools.audit import audit_history
 from schools.errors import DomainError, form_add_error
 from schools.models import School
-from schools.params import date_param, text_param
+from schools.params import date_param, int_param, text_param
 from schools.selectors import (
     children_of,
     school_ids_for,
@@ -193,9 +194,38 @@ def class_list(request, pk: int):
     groups = defaultdict(list)
     for cls in classes:
         groups[cls.slot].append(cls)
+    waiting = []
+    if (menu.status == Menu.Status.ALLOCATED
+            and selectors.menus_managed_by(request.user).filter(pk=pk).exists()):
+        by_slot_grade = defaultdict(list)
+        for row in selectors.unseated(menu):
+            by_slot_grade[(row.slot, row.student.grade)].append(row.student)
+        waiting = [(slot, grade, students) for (slot, grade), students in
+                   by_slot_grade.items()]
     return render(request, "scheduling/classes.html", {
-        "menu": menu, "groups": sorted(groups.items(),
-                                       key=lambda kv: (kv[0].weekday, kv[0].start))})
+        "menu": menu, "waiting": waiting,
+        "groups": sorted(groups.items(), key=lambda kv: (kv[0].weekday, kv[0].start))})
+
+
+@login_required
+@require_POST
+def study_hall_open(request, pk: int):
+    """The one click that seats children who joined after the allocation and found their
+    grade's study halls full: a new study hall for them."""
+    menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
+    slot = menu.term.slots.filter(pk=int_param(request.POST, "slot") or 0).first()
+    if slot is None:
+        messages.error(request, _("请选择时段。"))
+        return redirect("scheduling:classes", menu.pk)
+    try:
+        hall = services.study_hall_open(menu=menu, slot=slot,
+                                        grade=int_param(request.POST, "grade") or 0,
+                                        user=request.user)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("scheduling:classes", menu.pk)
+    messages.success(request, _("已新开 %s 并安排等待的学生。") % hall.name)
+    return redirect(hall)
 
 
 @login_required
@@ -213,8 +243,16 @@ def class_detail(request, pk: int):
         if response is not None:
             return response
         add_form = MemberAddForm(request.POST, prefix="add")
+    # The day the class meets this week, and who has reported leave for it (R10).
+    day = selectors.week_slot_days(cls.menu, [cls.slot]).get(cls.slot_id)
+    placements = list(placements)
+    on_leave = {lv.student_id: lv for lv in leaves_on(
+        day, slot=cls.slot_id, students=[p.student_id for p in placements])} if day else {}
+    for p in placements:
+        p.leave = on_leave.get(p.student_id)
     return render(request, "scheduling/class.html", {
-        "cls": cls, "placements": placements, "managing": managing, "add_form": add_form,
+        "cls": cls, "placements": placements, "day": day, "managing": managing,
+        "add_form": add_form,
         "move_form": MoveForm(cls=cls), "swap_form": SwapForm(),
         "history": audit_history(cls) if managing else []})
 
@@ -303,10 +341,10 @@ def _week_nav(week: datetime.date) -> dict:
 def student_week(request, pk: int):
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     week = _week(request)
-    menu = Menu.objects.filter(school_id=student.school_id, week=week).first()
-    placements = selectors.student_week(student, menu) if menu else []
+    menu, rows = selectors.child_week(student, week)
     return render(request, "scheduling/student_week.html", {
-        "student": student, "menu": menu, "placements": placements, **_week_nav(week)})
+        "student": student, "menu": menu, "rows": rows, **_week_nav(week),
+        "is_guardian": children_of(request.user).filter(pk=student.pk).exists()})
 
 
 @login_required

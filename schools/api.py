@@ -32,7 +32,8 @@ class MeApi(APIView):
             "username": user.username,
             "display_name": user.display_name,
             "roles": selectors.roles_of(user),
-            "children": StudentSerializer(selectors.children_of(user), many=True).data,
+            "children": StudentSerializer(selectors.children_of(user), many=True,
+                                          context={"request": request}).data,
         })
 
 

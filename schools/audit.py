@@ -39,6 +39,10 @@ class RosterAction(AuditAction):
     ROSTER_IMPORTED = "schools.roster.imported", _("导入花名册")
 
 
+class AccountAction(AuditAction):
+    LOGIN_LOCKED = "schools.account.login_locked", _("登录失败次数过多，暂停登录")
+
+
 def _actor(actor: User | None) -> User | None:
     return actor if actor is not None and actor.is_authenticated else None
 

@@ -65,6 +65,9 @@ class School(models.Model):
     # R10: withdrawal asked at least one week ahead.
     withdrawal_notice_days = models.PositiveSmallIntegerField(
         _("退出提前天数"), default=7, validators=[MinValueValidator(0), MaxValueValidator(60)])
+    # R10: leave for a day is reported by this time that day; later it is still accepted, with
+    # a warning, and the teacher who takes the roll is told at once.
+    leave_cutoff = models.TimeField(_("当天请假截止时间"), default=datetime.time(11, 0))
     # R5: latest end of the afternoon service, by season ("一校一案").
     latest_end_summer = models.TimeField(_("夏季最晚结束时间"), default=datetime.time(18, 0))
     latest_end_winter = models.TimeField(_("冬季最晚结束时间"), default=datetime.time(18, 0))

@@ -4,7 +4,8 @@ so looking it up gives 404.
 
 guardian → own children; homeroom teacher → own homerooms; serving teacher → own classes
 (stages register how, see `register_student_scope`); principal, office, finance → own school;
-district officer → own district's schools.
+district officer → own district's schools. A child's sensitive data (priority categories,
+applications, evidence) is narrower: see `sensitive_scope`.
 """
 
 import datetime
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 
 from .models import (
     SCHOOL_WIDE_ROLES,
@@ -156,6 +158,60 @@ def guardians_visible_to(user: User) -> QuerySet[Guardian]:
     q |= Q(links__student__in=Student.objects.filter(staff_students))
     return Guardian.objects.filter(
         pk__in=Guardian.objects.filter(q).values("pk")).select_related("user")
+
+
+class SensitiveScope:
+    """The children whose sensitive data (priority categories, applications with their claims,
+    evidence and signature) a user may see: those they claim or decide for. One rule in two
+    forms: a condition for a query (`q`, subqueries, no query of its own) and a test of a
+    student in hand (`covers`, two queries at most, then none)."""
+
+    def __init__(self, user: User):
+        self.user = user
+        signed_in = bool(getattr(user, "is_authenticated", False))
+        self.schools = school_ids_for(user, {Role.PRINCIPAL, Role.OFFICE}) if signed_in else set()
+        self.guardian_of = (_guardian_student_ids(user) if signed_in
+                            else GuardianStudent.objects.none().values("student_id"))
+        self.heads = (Homeroom.objects.filter(head_teacher__user=user).values("pk")
+                      if signed_in and has_role(user, Role.HOMEROOM_TEACHER)
+                      else Homeroom.objects.none())
+
+    def q(self, path: str = "") -> Q:
+        """Over Student, or over a model reaching it through `path` ("student__")."""
+        return (Q(**{f"{path}pk__in": self.guardian_of})
+                | Q(**{f"{path}homeroom_id__in": self.heads})
+                | Q(**{f"{path}school_id__in": self.schools}))
+
+    @cached_property
+    def _students(self) -> set[int]:
+        return set(self.guardian_of.values_list("student_id", flat=True))
+
+    @cached_property
+    def _homerooms(self) -> set[int]:
+        return set(self.heads.values_list("pk", flat=True))
+
+    def covers(self, student: Student) -> bool:
+        return (student.school_id in self.schools or student.pk in self._students
+                or student.homeroom_id in self._homerooms)
+
+
+def sensitive_scope(user: User) -> SensitiveScope:
+    """PIPL, minimum necessary (DESIGN.md): a child's own guardians, the homeroom teacher of the
+    child's homeroom, and the principal and the after-school office of the child's school —
+    nobody else: not a serving teacher, finance, another family, nor the district (which sees
+    figures, never a child's categories). Cached on the user like its memberships."""
+    cached = getattr(user, "_sensitive_scope_cache", None)
+    if cached is None:
+        cached = SensitiveScope(user)
+        if getattr(user, "is_authenticated", False):
+            user._sensitive_scope_cache = cached
+    return cached
+
+
+def sees_priority_categories(user: User, student: Student) -> bool:
+    """Whether `user` may see the child's priority categories (and priority claims and flag):
+    every page and serializer that shows them asks this."""
+    return sensitive_scope(user).covers(student)
 
 
 def terms_visible_to(user: User) -> QuerySet[Term]:

@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment (django-environ)."""
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -93,6 +94,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: revokes the user's API tokens whenever the password changes.
+    {"NAME": "schools.authentication.TokensRevokedOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -112,12 +115,18 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Children's evidence (hukou, disability certificates): no URL maps to this root; each file is
+# served by a view that checks who asks (enrollment.evidence.PrivateStorage).
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A whole multipart body on the API: ten evidence files of 5 MB (enrollment/evidence.py) and
+# the form's fields. Larger is a 413 before anything is written to disk.
+UPLOAD_MAX_REQUEST_SIZE = 10 * 5 * 1024 * 1024 + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Redis, Celery, cache ---------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -168,9 +177,16 @@ SMS_BACKEND = env("SMS_BACKEND", default="notifications.channels.ConsoleSMSBacke
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The token first: DRF answers an anonymous call with the first class's challenge, so a
+    # 401 with "WWW-Authenticate: Token" (API.md), not a 403. The browser keeps its session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "schools.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "schools.api_parsers.JSONParser",
+        "schools.api_parsers.FormParser",
+        "schools.api_parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -178,6 +194,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "schools.api_errors.exception_handler",
 }
+API_TOKEN_TTL = datetime.timedelta(days=30)
+
+# --- Sign-in throttling (schools.throttling) ---------------------------------------------------
+AUTHENTICATION_BACKENDS = ["schools.authentication.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
+LOGIN_LOCKOUT = 15 * 60
+LOGIN_THROTTLE_CACHE = "default"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "课后服务 API",
     "DESCRIPTION": "After-school service management: roster, enrollment, scheduling, "

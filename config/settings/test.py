@@ -22,6 +22,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # A queue of this run's own, so a real-worker test never takes another run's messages.
 CELERY_TASK_DEFAULT_QUEUE = f"kehou-test-{env('TEST_DB_NAME', default='') or 'default'}-" \
     f"{__import__('os').getpid()}"
+# Sign-in failures are counted in a cache of this process's own: runs sharing a Redis never
+# lock each other out, and a test clears it without touching anything else.
+CACHES = {**CACHES, "login-throttle": {  # noqa: F405
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "login-throttle"}}
+LOGIN_THROTTLE_CACHE = "login-throttle"
 # Static files come from the finders; no collectstatic run is needed for the tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True

@@ -18,6 +18,7 @@ from .decisions import (
 )
 from .leave import (
     enrolments_end_due,
+    leave_cancel,
     leave_report,
     leave_report_for_child,
     withdrawal_decide,
@@ -46,6 +47,7 @@ __all__ = [
     "application_review_bulk",
     "application_submit",
     "enrolments_end_due",
+    "leave_cancel",
     "leave_report",
     "leave_report_for_child",
     "plan_publish",

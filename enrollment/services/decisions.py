@@ -14,7 +14,7 @@ from schools.audit import audit_record, audit_record_many
 from schools.errors import Conflict, InvalidTransition, PolicyViolation
 from schools.models import Student, User
 
-from ..events import EnrollmentAction
+from ..events import EnrollmentAction, enrolments_started
 from ..models import Application, Enrolment
 from .applications import check_start, lock_application
 
@@ -137,6 +137,7 @@ def application_decide(*, application: Application, principal: User, decision: s
     application.status = Application.Status.APPROVED
     application.save(update_fields=["status", "decided_by", "decided_at"])
     enrolments = _enrol([application], start_date)
+    enrolments_started.send(sender=Enrolment, enrolments=enrolments, user=principal)
     audit_record(actor=principal, action=EnrollmentAction.APPLICATION_DECIDED, obj=application,
                  school=application.term.school,
                  data={"decision": decision, "enrolment": enrolments[0].pk})
@@ -189,6 +190,7 @@ def application_decide_bulk(*, applications: Sequence[Application], principal: U
     for a in locked:
         a.status = Application.Status.APPROVED
     enrolments = _enrol(locked, start_date)
+    enrolments_started.send(sender=Enrolment, enrolments=enrolments, user=principal)
     _audit_bulk(principal, EnrollmentAction.APPLICATION_DECIDED, locked,
                 {"decision": "approve", "bulk": True})
     notify_many([

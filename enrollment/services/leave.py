@@ -13,7 +13,7 @@ from schools.errors import Conflict, InvalidTransition, PolicyViolation
 from schools.models import ServiceSlot, Student, User
 from schools.selectors import service_days
 
-from ..events import EnrollmentAction
+from ..events import EnrollmentAction, leave_reported
 from ..models import Enrolment, Leave, Withdrawal
 from ..selectors import enrolments_in_force
 
@@ -41,14 +41,32 @@ def leave_report(*, enrolment: Enrolment, user: User, date: datetime.date, slot:
         raise PolicyViolation(_("孩子当天不在读。"), field="date")
     if date < timezone.localdate():
         raise PolicyViolation(_("不能为过去的日期请假。"), field="date")
+    now = timezone.localtime()
+    late = date == now.date() and now.time() >= term.school.leave_cutoff
     leave, created = Leave.objects.get_or_create(
         student=enrolment.student, date=date, slot=slot,
-        defaults={"enrolment": enrolment, "reason": reason.strip(), "reported_by": user})
+        defaults={"enrolment": enrolment, "reason": reason.strip(), "reported_by": user,
+                  "late": late})
     if not created:
         raise Conflict(_("该日该时段已请假。"), code="already_reported")
     audit_record(actor=user, action=EnrollmentAction.LEAVE_REPORTED, obj=leave, school=term.school,
-                 data={"date": date.isoformat(), "slot": slot.pk, "reason": leave.reason})
+                 data={"date": date.isoformat(), "slot": slot.pk, "reason": leave.reason,
+                       "late": late})
+    leave_reported.send(sender=Leave, leave=leave, user=user)
     return leave
+
+
+@transaction.atomic
+def leave_cancel(*, leave: Leave, user: User) -> None:
+    """A guardian takes back a leave before its day (on the day the roll-taker counts on it)."""
+    leave = (Leave.objects.select_for_update(of=("self",))
+             .select_related("enrolment__term__school").get(pk=leave.pk))
+    if leave.date <= timezone.localdate():
+        raise Conflict(_("当天及以前的请假不能撤销，请联系老师。"), code="too_late")
+    school = leave.enrolment.term.school
+    audit_record(actor=user, action=EnrollmentAction.LEAVE_CANCELLED, obj=leave, school=school,
+                 data={"date": leave.date.isoformat(), "slot": leave.slot_id})
+    leave.delete()
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ allocation (seat plan and commit), placements after it, and the notices."""
 
 from .activities import activity_create
 from .choices import choices_set, choices_set_many
+from .joiners import seat_joiners, study_hall_open
 from .menus import (
     LATEST_EVENING_END,
     MIN_DAILY_MINUTES,
@@ -51,4 +52,6 @@ __all__ = [
     "placement_swap",
     "placement_swap_with_student_no",
     "plan_seats",
+    "seat_joiners",
+    "study_hall_open",
 ]

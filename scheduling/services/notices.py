@@ -82,3 +82,24 @@ def placement_changed(placement: Placement, action: str) -> None:
         for link in GuardianStudent.objects.filter(student=placement.student)
         .select_related("guardian__user")
     ])
+
+
+def on_leave_reported(sender, *, leave, user, **kwargs) -> None:
+    """Receiver of `enrollment.events.leave_reported`: leave reported on the day after the
+    school's cut-off goes at once to the head teacher of the class the child sits in then."""
+    if not leave.late:
+        return
+    seats = selectors.placements_on(leave.enrolment.term, leave.date, slot=leave.slot_id,
+                                    students=[leave.student_id]).select_related(
+        "temporary_class__head_teacher__user")
+    notify_many([
+        dict(recipient=seat.temporary_class.head_teacher.user, purpose="scheduling.late_leave",
+             dedupe_key=f"scheduling.late_leave:{leave.pk}:{seat.temporary_class_id}",
+             subject=_("%(student)s 今天请假（截止后报告）") % {"student": leave.student.name},
+             body=_("%(class)s：%(reason)s") % {"class": seat.temporary_class.name,
+                                               "reason": leave.reason},
+             url=seat.temporary_class.get_absolute_url(),
+             payload={"leave": leave.pk, "class": seat.temporary_class_id})
+        for seat in seats
+        if seat.temporary_class.head_teacher and seat.temporary_class.head_teacher.user_id
+    ])

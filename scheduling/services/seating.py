@@ -152,7 +152,7 @@ def _study_halls(plan: SeatPlan, menu: Menu, slot: ServiceSlot, label: str, left
                 counts["without_head_teacher"] += 1
             suffix = f"{number}班" if n_classes > 1 else "班"
             plan.classes.append(TemporaryClass(
-                menu=menu, slot=slot, item=None, kind=TemporaryClass.Kind.STUDY_HALL,
+                menu=menu, slot=slot, item=None, kind=TemporaryClass.Kind.STUDY_HALL, grade=grade,
                 name=f"{label}·{grade_names.get(grade, grade)}托管自习{suffix}",
                 capacity=cap, head_teacher=head, room=_("%s教室") % first_homeroom,
                 start=slot.start, end=slot.end))

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 # because notify_many inserts its rows in batches of 1,000 (two channels per applicant).
 # bulk-review: 8 for both (no enrolments, no notices). One query per application would blow
 # either bound at once; the single bound holds for both sizes.
-DECIDE_MAX_QUERIES = 15
+# One of them asks scheduling for allocated weeks the new pupils must be seated in (a
+# constant: none, whatever the number approved).
+DECIDE_MAX_QUERIES = 16
 REVIEW_MAX_QUERIES = 8
 
 

@@ -26,7 +26,9 @@ DAY = datetime.timedelta(days=1)
 MON, TUE, WED, THU, FRI, SAT = range(6)
 PLAN_TEXT = dict(agreement_text="课后服务安全责任书……", complaint_phone="0356-2020123",
                  fee_standard="每生每课时 2 元", withdrawal_rule="提前 7 天书面申请",
-                 safety_measures="签到签退、家长接送确认")
+                 safety_measures="签到签退、家长接送确认",
+                 applications_open=datetime.date(2000, 1, 1),
+                 applications_close=datetime.date(2100, 1, 1))
 
 
 def slot(term, kind, weekday) -> ServiceSlot:

@@ -206,7 +206,8 @@ def test_each_principal_is_told_their_own_schools_count(cast, class_approved):
     draft = services.plan_save_draft(
         term=cast.other_term, user=cast.principal2, agreement_text="安全责任书",
         complaint_phone="0356-1", fee_standard="每课时 2 元", withdrawal_rule="提前 7 天",
-        safety_measures="点名")
+        safety_measures="点名", applications_open=datetime.date(2000, 1, 1),
+        applications_close=datetime.date(2100, 1, 1))
     other_plan = services.plan_publish(plan=draft, user=cast.principal2)
     guardian = f.GuardianFactory()
     f.link_guardian(guardian, cast.other_school_child)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from enrollment import services as enrollment
 from enrollment.models import Application
 from scheduling import services
-from scheduling.models import Menu, MenuItem, TemporaryClass
+from scheduling.models import Menu, MenuItem, Placement, TemporaryClass
 from schools.models import GuardianStudent, ServiceSlot, Student
 from tests import factories as f
 
@@ -181,9 +181,12 @@ def allocated(cast, monday_choices):
 @pytest.fixture
 def late_joiners(cast, plan):  # noqa: F811
     """late_joiners(n) → n new third-graders of the cast school, each with a guardian of their
-    own, enrolled now in every afternoon slot (bulk review and bulk approval services)."""
+    own, enrolled now in every afternoon slot (bulk review and bulk approval services). An
+    approval seats them in their grade's study halls of an allocated week; with `seated=False`
+    those seats are taken away again, as if the study halls had been full (the children wait
+    for the principal to place them)."""
 
-    def make(n: int) -> list[Student]:
+    def make(n: int, seated: bool = False) -> list[Student]:
         pupils = f.school_with_pupils(n, school=cast.school,
                                       homerooms=[cast.homeroom, cast.homeroom2],
                                       name="插班生", relation=GuardianStudent.Relation.FATHER)
@@ -199,6 +202,9 @@ def late_joiners(cast, plan):  # noqa: F811
         enrollment.application_review_bulk(applications=applications,
                                            reviewer=cast.homeroom_teacher)
         enrollment.application_decide_bulk(applications=applications, principal=cast.principal)
+        if not seated:
+            Placement.objects.filter(student__in=students,
+                                     source=Placement.Source.JOINED).delete()
         return students
 
     return make
