@@ -95,6 +95,6 @@ def test_principal_publishes_parent_chooses_principal_allocates(cast, phone, dra
     phone.click("text=每周菜单")
     phone.click(f"a[href='/scheduling/students/{cast.child.pk}/week/']")
     phone.click("text=下一周")
-    timetable = phone.locator("table.timetable").inner_text()
+    timetable = phone.locator(".cards.week").inner_text()
     assert "周一课后·象棋" in timetable and "棋室" in timetable
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
