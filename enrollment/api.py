@@ -129,6 +129,11 @@ class EvidenceInputSerializer(SignedChoiceSerializer):
         default=list, max_length=10)
 
 
+def _application_out(application: Application, request) -> dict:
+    """An application as its reader may see it (the request says who reads)."""
+    return ApplicationOutputSerializer(application, context={"request": request}).data
+
+
 class ApplicationListApi(generics.ListAPIView):
     serializer_class = ApplicationOutputSerializer
 
@@ -165,7 +170,7 @@ class ApplicationListApi(generics.ListAPIView):
                 ip_address=_client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")),
             note=v["note"], start_date=v["start_date"], evidence=evidence)
-        return Response(ApplicationOutputSerializer(application, context={"request": request}).data,
+        return Response(_application_out(application, request),
                         status=status.HTTP_201_CREATED)
 
 
@@ -219,7 +224,7 @@ class ReviewApi(APIView):
         data.is_valid(raise_exception=True)
         application = services.application_review(application=application,
                                                   reviewer=request.user, **data.validated_data)
-        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
+        return Response(_application_out(application, request))
 
 
 class DecideApi(APIView):
@@ -241,7 +246,7 @@ class DecideApi(APIView):
                                                   principal=request.user, **data.validated_data)
         application = Application.objects.select_related("enrolment", "plan", "student__homeroom"
                                                          ).get(pk=application.pk)
-        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
+        return Response(_application_out(application, request))
 
 
 class BulkInputSerializer(serializers.Serializer):
@@ -298,7 +303,7 @@ class CancelApi(APIView):
     def post(self, request, pk: int):
         application = selectors.application_for_guardian(request.user, pk)
         application = services.application_cancel(application=application, user=request.user)
-        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
+        return Response(_application_out(application, request))
 
 
 class ResubmitApi(APIView):
@@ -322,7 +327,7 @@ class ResubmitApi(APIView):
                 user_agent=request.META.get("HTTP_USER_AGENT", "")),
             note=v["note"], start_date=v["start_date"],
             evidence=_evidence(v["evidence"], v["evidence_codes"]))
-        return Response(ApplicationOutputSerializer(application, context={"request": request}).data)
+        return Response(_application_out(application, request))
 
 
 class EnrolmentOutputSerializer(serializers.ModelSerializer):

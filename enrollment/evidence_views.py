@@ -8,21 +8,22 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
 from . import selectors
-from .evidence import STORED_EXTENSIONS, stored_type
+from .evidence import stored_type
 
 
 @login_required
 @require_safe
 def evidence_file(request, pk: int):
     evidence = get_object_or_404(selectors.evidence_visible_to(request.user), pk=pk)
-    content_type = stored_type(evidence.file.name)
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    extension = STORED_EXTENSIONS.get(content_type, "bin")
+    # The stored name's extension was chosen from the checked type, never the uploader's.
+    extension = evidence.file.name.rsplit(".", 1)[-1]
     # An attachment, never rendered inline: a crafted file cannot run as a page of the site.
-    response = FileResponse(handle, as_attachment=True, content_type=content_type,
+    response = FileResponse(handle, as_attachment=True,
+                            content_type=stored_type(evidence.file.name),
                             filename=f"evidence-{evidence.pk}.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -51,7 +51,8 @@ class ApplicationForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("通过")), ("return", _("退回")),
+    decision = forms.ChoiceField(label=_("审核结论"),
+                                 choices=[("approve", _("通过")), ("return", _("退回")),
                                           ("reject", _("不通过"))])
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
     verified_claims = forms.MultipleChoiceField(choices=PriorityCategory.choices,
@@ -59,7 +60,8 @@ class ReasonForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("不批准"))])
+    decision = forms.ChoiceField(label=_("审定结论"),
+                                 choices=[("approve", _("批准")), ("reject", _("不批准"))])
     reason = forms.CharField(label=_("理由"), required=False, max_length=500)
     start_date = forms.DateField(label=_("开始日期"), required=False,
                                  widget=DateInput())

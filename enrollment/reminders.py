@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import notify_many
-from schools.models import GuardianStudent, Membership, Role, User
+from schools.models import GuardianStudent, User
+from schools.selectors import school_managers
 
 from .models import Application, TermPlan
 
@@ -98,9 +99,7 @@ def decision_digests(today: datetime.date) -> int:
                    .values_list("term__school_id").annotate(n=Count("pk")))
     if not pending:
         return 0
-    members = (Membership.objects.filter(role__in=[Role.PRINCIPAL, Role.OFFICE],
-                                         school_id__in=list(pending))
-               .select_related("user"))
+    members = school_managers(pending)
     return notify_many([
         dict(recipient=m.user, purpose="enrollment.decision_digest",
              dedupe_key=f"enrollment.decision_digest:{m.user_id}:{m.school_id}:"

@@ -81,8 +81,7 @@ def enrolment_for_guardian(user: User, pk: int) -> Enrolment:
 
 def leaves_of_children(user: User, *, since: datetime.date) -> QuerySet[Leave]:
     """A guardian's list of their children's leave from `since` on."""
-    return (Leave.objects.filter(student__in=children_of(user).values("pk"), date__gte=since)
-            .select_related("student", "slot").order_by("date", "slot__start", "student_id"))
+    return leaves_between(since, datetime.date.max, students=children_of(user).values("pk"))
 
 
 def withdrawals_to_decide(user: User) -> QuerySet[Withdrawal]:
@@ -142,6 +141,7 @@ def application_counts(term: Term) -> dict:
 
 # --- Published reads for the later stages (scheduling, attendance, billing, oversight) -------
 
+
 def enrolments_in_force(term: Term, start: datetime.date, end: datetime.date | None = None, *,
                         slot: ServiceSlot | int | None = None) -> QuerySet[Enrolment]:
     """The term's enrolments in force on some day of [start, end] (on `start` alone when
@@ -154,18 +154,22 @@ def enrolments_in_force(term: Term, start: datetime.date, end: datetime.date | N
 
 
 def slot_enrolments_in_force(term: Term, days: dict[int, datetime.date],
-                             students: Iterable[Student | int] | None = None) -> list[tuple]:
+                             students: Iterable[Student | int] | None = None, *,
+                             created_after: datetime.datetime | None = None) -> list[tuple]:
     """For slots and the day each runs ({slot id: date}), the children enrolled in the slot
     and in force on its day: rows of (slot id, student id, grade number, homeroom id,
-    priority). One query, a plain join (an IN subquery can be misjudged badly by the planner
-    on freshly written rows)."""
+    priority); with `created_after`, only enrolments made since (who joined after a week's
+    allocation). One query, a plain join (an IN subquery can be misjudged badly by the
+    planner on freshly written rows)."""
     if not days:
         return []
     rows = Enrolment.slots.through.objects.filter(
         Enrolment.in_force_q(min(days.values()), max(days.values()), path="enrolment__"),
         enrolment__term=term, serviceslot_id__in=list(days))
     if students is not None:
-        rows = rows.filter(enrolment__student__in=[getattr(s, "pk", s) for s in students])
+        rows = rows.filter(enrolment__student__in=students)
+    if created_after is not None:
+        rows = rows.filter(enrolment__created_at__gt=created_after)
     rows = rows.values_list(
         "serviceslot_id", "enrolment__student_id", "enrolment__student__grade__number",
         "enrolment__student__homeroom_id", "enrolment__application__is_priority",
@@ -179,36 +183,31 @@ def is_enrolled_on(student: Student | int, term: Term, day: datetime.date,
                    slot: ServiceSlot | int) -> bool:
     """Whether the child is enrolled in `slot` and in force on `day`."""
     return enrolments_in_force(term, day, slot=slot).filter(
-        student=getattr(student, "pk", student)).exists()
+        student=student).exists()
 
 
 def guardians_of_enrolled_between(term: Term, start: datetime.date,
-                          end: datetime.date | None = None) -> QuerySet[User]:
+                                  end: datetime.date | None = None) -> QuerySet[User]:
     """The user accounts of the guardians of every child in force on some day of the range."""
     path = "guardian_profile__links__student__enrolments__"
     return User.objects.filter(Enrolment.in_force_q(start, end, path=path),
                                **{f"{path}term": term}).distinct()
 
 
-def leaves_on(day: datetime.date, *, slot: ServiceSlot | int | None = None,
-              students: Iterable[Student | int] | None = None) -> QuerySet[Leave]:
-    """Reported leave (R10: a guardian's report is the approval; it excuses the absence) for
-    `day`, optionally in one slot and for some children."""
-    qs = Leave.objects.filter(date=day).select_related("student", "slot")
+def leaves_between(start: datetime.date, end: datetime.date, *,
+                   slot: ServiceSlot | int | None = None,
+                   students: Iterable[Student | int] | None = None) -> QuerySet[Leave]:
+    """Reported leave (R10: a guardian's report is the approval; it excuses the absence) over
+    a range of days, optionally in one slot and for some children."""
+    qs = (Leave.objects.filter(date__range=(start, end)).select_related("student", "slot")
+          .order_by("date", "slot__start", "student_id"))
     if slot is not None:
         qs = qs.filter(slot=slot)
     if students is not None:
-        qs = qs.filter(student__in=[getattr(s, "pk", s) for s in students])
+        qs = qs.filter(student__in=students)
     return qs
 
 
-def leaves_between(start: datetime.date, end: datetime.date, *,
-                   students: Iterable[Student | int]) -> QuerySet[Leave]:
-    """Some children's reported leave over a range of days (a week's timetable, a list)."""
-    return (Leave.objects.filter(date__range=(start, end),
-                                 student__in=[getattr(s, "pk", s) for s in students])
-            .select_related("slot").order_by("date", "slot__start"))
-
-
-def is_on_leave(student: Student | int, day: datetime.date, slot: ServiceSlot | int) -> bool:
-    return leaves_on(day, slot=slot, students=[student]).exists()
+def leaves_on(day: datetime.date, **filters) -> QuerySet[Leave]:
+    """Reported leave for one day (`slot=`, `students=` as for `leaves_between`)."""
+    return leaves_between(day, day, **filters)

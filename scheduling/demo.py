@@ -15,7 +15,7 @@ import random
 from django.utils import timezone
 
 from schools.models import School, ServiceSlot, Staff, User
-from schools.selectors import children_of, term_of_week
+from schools.selectors import children_of, monday_of, term_of_week
 
 from . import selectors, services
 from .models import Activity, Menu
@@ -123,7 +123,7 @@ def seed(*, stdout=None) -> dict:
         return {}
     principal = User.objects.get(username="principal")
     today = timezone.localdate()
-    this_week = today - datetime.timedelta(days=today.weekday())
+    this_week = monday_of(today)
     next_week = this_week + datetime.timedelta(days=7)
     if term_of_week(school.pk, this_week) is None:
         return {}

@@ -18,6 +18,7 @@ from schools.models import SCHOOL_ROLES, Role, ServiceSlot, Staff, Student, Term
 from schools.selectors import (
     children_of,
     district_ids_for,
+    monday_of,
     register_student_scope,
     school_ids_for,
     service_days,
@@ -107,16 +108,20 @@ def _serving_teacher_students(user: User) -> Q | None:
              .values("student_id"))
 
 
-
 # --- The week: which slots run on which day, and who is enrolled -----------------------------
+
+def _week_days(term: Term, monday: datetime.date, slots: Iterable[ServiceSlot] | None
+               ) -> dict[int, datetime.date]:
+    dates = slot_dates(term, monday, monday + datetime.timedelta(days=6), slots)
+    return {pk: days[0] for pk, days in dates.items() if days}
+
 
 def week_slot_days(menu: Menu, slots: Iterable[ServiceSlot] | None = None
                    ) -> dict[int, datetime.date]:
     """Each slot of the menu's term (or of `slots`) that runs in the menu's week → the day it
     runs (the first, should a make-up day run it again). Slots on a holiday or an excluded
     weekday are absent: nobody is placed in them that week."""
-    dates = slot_dates(menu.term, menu.week, menu.week_end, slots)
-    return {pk: days[0] for pk, days in dates.items() if days}
+    return _week_days(menu.term, menu.week, slots)
 
 
 def enrolled_in_week(menu: Menu) -> QuerySet:
@@ -153,13 +158,20 @@ class Unseated:
 def unseated(menu: Menu, *, from_day: datetime.date | None = None) -> list[Unseated]:
     """Children enrolled and in force on a slot's day of an allocated week (from `from_day`,
     default today) who have no seat in it: those who joined after the allocation and found
-    their grade's study halls full. The classes page offers to seat them."""
+    their grade's study halls full. The classes page offers to seat them. Reads only the
+    enrolments made since the allocation, not the whole school's."""
+    allocated_at = (menu.runs.filter(committed=True).order_by("-created_at")
+                    .values_list("created_at", flat=True).first())
+    if allocated_at is None:
+        return []
     from_day = from_day or timezone.localdate()
     slots = {s.pk: s for s in menu.term.slots.all()}
     days = {pk: day for pk, day in week_slot_days(menu, slots.values()).items()
             if day >= from_day}
-    rows = slot_enrolments_in_force(menu.term, days)
-    seated = set(Placement.objects.filter(menu=menu).values_list("slot_id", "student_id"))
+    # The allocation seated everyone enrolled before it: only later enrolments can wait.
+    rows = slot_enrolments_in_force(menu.term, days, created_after=allocated_at)
+    seated = set(Placement.objects.filter(menu=menu, student_id__in={r[1] for r in rows})
+                 .values_list("slot_id", "student_id"))
     missing = [(slot_id, student_id) for slot_id, student_id, *_rest in rows
                if (slot_id, student_id) not in seated]
     students = Student.objects.select_related("grade", "homeroom").in_bulk(
@@ -190,8 +202,7 @@ def child_week(student: Student, monday: datetime.date) -> tuple[Menu | None, li
     menu = Menu.objects.filter(school_id=student.school_id, week=monday).first()
     slots = {s.pk: s for s in term.slots.all()}
     week_end = monday + datetime.timedelta(days=6)
-    days = {pk: dates[0] for pk, dates in slot_dates(term, monday, week_end,
-                                                       slots.values()).items() if dates}
+    days = _week_days(term, monday, slots.values())
     enrolled = {row[0] for row in slot_enrolments_in_force(term, days, students=[student])}
     seats = {p.slot_id: p for p in Placement.objects.filter(menu=menu, student=student)
              .select_related("temporary_class__head_teacher")} if menu else {}
@@ -204,10 +215,6 @@ def child_week(student: Student, monday: datetime.date) -> tuple[Menu | None, li
 
 # --- Published reads for the later stages (attendance, billing, oversight) -------------------
 
-def _monday(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.isoweekday() - 1)
-
-
 def placements_on(term: Term, day: datetime.date, *, slot: ServiceSlot | int | None = None,
                   students: Iterable[Student | int] | None = None) -> QuerySet[Placement]:
     """The term's placements that seat children on `day`: the allocation of that week, in the
@@ -216,13 +223,13 @@ def placements_on(term: Term, day: datetime.date, *, slot: ServiceSlot | int | N
     weekdays = {d.weekday for d in service_days(term, day, day)}
     if not weekdays:
         return Placement.objects.none()
-    qs = (Placement.objects.filter(menu__term=term, menu__week=_monday(day),
+    qs = (Placement.objects.filter(menu__term=term, menu__week=monday_of(day),
                                    slot__weekday__in=weekdays)
           .select_related("temporary_class", "slot", "student"))
     if slot is not None:
         qs = qs.filter(slot=slot)
     if students is not None:
-        qs = qs.filter(student__in=[getattr(s, "pk", s) for s in students])
+        qs = qs.filter(student__in=students)
     return qs
 
 
@@ -231,7 +238,7 @@ def class_members_on(temporary_class: TemporaryClass, day: datetime.date) -> Que
     in force that day (a withdrawal effective mid-week drops out); none if the class does not
     meet that day."""
     menu = temporary_class.menu
-    if _monday(day) != menu.week or not any(
+    if monday_of(day) != menu.week or not any(
             d.weekday == temporary_class.slot.weekday
             for d in service_days(menu.term, day, day)):
         return Student.objects.none()

@@ -21,6 +21,7 @@ from schools.models import School
 from schools.params import date_param, int_param, text_param
 from schools.selectors import (
     children_of,
+    monday_of,
     school_ids_for,
     schools_visible_to,
     students_visible_to,
@@ -50,10 +51,6 @@ def _managed_school(request) -> School:
     return school
 
 
-def _next_monday(today: datetime.date) -> datetime.date:
-    return today + datetime.timedelta(days=7 - today.weekday())
-
-
 @login_required
 def menu_list(request):
     """Principal: the school's menus and a new week; guardian: published menus to choose."""
@@ -61,7 +58,8 @@ def menu_list(request):
     if school_ids_for(request.user, selectors.MANAGING_ROLES):
         school = _managed_school(request)
         today = timezone.localdate()
-        form = MenuCreateForm(request.POST or None, initial={"week": _next_monday(today)})
+        next_week = monday_of(today) + datetime.timedelta(days=7)
+        form = MenuCreateForm(request.POST or None, initial={"week": next_week})
         if request.method == "POST" and form.is_valid():
             try:
                 menu = services.menu_create(school=school, user=request.user,
@@ -328,8 +326,7 @@ def choose(request, pk: int, student_pk: int):
 
 
 def _week(request) -> datetime.date:
-    day = date_param(request.GET, "week") or timezone.localdate()
-    return day - datetime.timedelta(days=day.weekday())
+    return monday_of(date_param(request.GET, "week") or timezone.localdate())
 
 
 def _week_nav(week: datetime.date) -> dict:

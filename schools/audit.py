@@ -62,20 +62,29 @@ def audit_record(*, actor: User | None, action: str, obj: models.Model | None,
 
 
 def audit_record_many(*, actor: User | None, action: str, objects: Sequence[models.Model],
-                      school: School | int | None,
+                      school: School | int | Callable[[models.Model], int] | None,
                       data: dict | Callable[[models.Model], dict] | None = None,
                       label: Callable[[models.Model], str] = str) -> None:
-    """One entry per object, in one INSERT (bulk approvals, allocation, day close). `data` is
-    a dict or a function of the object; `label` gives each object's description without
-    queries (the default `str` may need related rows: pass one that does not)."""
+    """One entry per object, in one INSERT (bulk approvals, allocation, day close). `school`
+    is the school (or its id), or a function giving each object's school id when a batch spans
+    schools; `data` is a dict or a function of the object; `label` gives each object's
+    description without queries (the default `str` may need related rows: pass one that does
+    not)."""
     if not objects:
         return
     content_type = ContentType.objects.get_for_model(type(objects[0]))
-    school_id = getattr(school, "pk", school)
+    if callable(school):
+        school_of = school
+    else:
+        school_id = getattr(school, "pk", school)
+
+        def school_of(_obj):
+            return school_id
+
     actor = _actor(actor)
     AuditEntry.objects.bulk_create([
         AuditEntry(actor=actor, action=action, content_type=content_type,
-                   object_id=str(o.pk), object_repr=label(o)[:200], school_id=school_id,
+                   object_id=str(o.pk), object_repr=label(o)[:200], school_id=school_of(o),
                    data=(data(o) if callable(data) else data) or {})
         for o in objects
     ], batch_size=1000)

@@ -136,11 +136,6 @@ class Term(models.Model):
     def __str__(self) -> str:
         return f"{self.school} {self.name}"
 
-    def is_service_day(self, day: datetime.date) -> bool:
-        """Whether the term has service on `day` (see `schools.selectors.service_days`)."""
-        from .selectors import service_days
-
-        return bool(service_days(self, day, day))
 
 
 class TermCalendarDay(models.Model):

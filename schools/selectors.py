@@ -236,6 +236,14 @@ def roles_of(user: User) -> list[dict]:
     return roles
 
 
+def school_managers(school_ids) -> QuerySet[Membership]:
+    """The principals' and after-school offices' memberships of these schools, with their
+    users: who is told what a school must decide or act on."""
+    return (Membership.objects.filter(role__in=[Role.PRINCIPAL, Role.OFFICE],
+                                      school_id__in=list(school_ids))
+            .select_related("user"))
+
+
 def is_staff_of_school(user: User, school_id: int) -> bool:
     """Any staff role at the school, or a district officer over it."""
     if user.is_superuser:
@@ -254,6 +262,11 @@ def current_term(school_id: int, day: datetime.date, *, or_next: bool = False) -
     if term is None and or_next:
         term = terms.filter(start__gt=day).first()
     return term
+
+
+def monday_of(day: datetime.date) -> datetime.date:
+    """The Monday of the week of `day`: the key of a week's menu and timetable."""
+    return day - datetime.timedelta(days=day.weekday())
 
 
 def term_of_week(school_id: int, monday: datetime.date) -> Term | None:

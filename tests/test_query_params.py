@@ -3,6 +3,15 @@ with a 400 naming the parameter — not a silent empty list, not a 500."""
 
 import pytest
 
+# The enrollment fixtures: an approved enrolment to filter for.
+from tests.enrollment.conftest import (  # noqa: F401
+    apply_for,
+    class_approved,
+    enrolment,
+    plan,
+    submitted,
+)
+
 pytestmark = pytest.mark.django_db
 
 # (who asks, list endpoint, parameter, bad values)
@@ -60,15 +69,22 @@ def test_a_malformed_page_filter_is_a_400_page_naming_it(cast, client, who, url,
         assert param in response.content.decode(), (url, param, value)
 
 
-def test_well_formed_filters_still_filter(cast, api):
+def test_well_formed_filters_still_filter(cast, api, enrolment):  # noqa: F811
     client = api(cast.principal)
-    response = client.get(f"/api/v1/students/?school={cast.school.pk}&grade=3")
-    assert response.status_code == 200
-    names = {row["name"] for row in response.json()["results"]} \
-        if isinstance(response.json(), dict) else {row["name"] for row in response.json()}
-    assert cast.child.name in names
-    assert client.get("/api/v1/applications/?status=submitted&term=").status_code == 200
-    assert client.get("/api/v1/menus/?week=2026-11-23").status_code == 200
+
+    def names(url: str) -> set[str]:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.content)
+        return {row["name"] for row in response.json()["results"]}
+
+    assert cast.child.name in names(f"/api/v1/students/?school={cast.school.pk}&grade=3")
+    assert cast.child.name not in names(f"/api/v1/students/?school={cast.school.pk}&grade=4")
+    # An empty value is no filter; a valid one filters.
+    everyone = client.get("/api/v1/enrolments/?term=").json()["results"]
+    assert [e["id"] for e in everyone] == [enrolment.pk]
+    assert client.get(f"/api/v1/enrolments/?term={cast.other_term.pk}").json()["results"] == []
+    assert client.get("/api/v1/applications/?status=approved").json()["results"]
+    assert client.get("/api/v1/applications/?status=returned").json()["results"] == []
 
 
 def test_marking_read_with_a_unicode_digit_is_a_400(cast, client):

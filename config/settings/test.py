@@ -1,3 +1,5 @@
+import tempfile
+
 from .base import *  # noqa: F401,F403
 from .base import env
 
@@ -30,3 +32,7 @@ LOGIN_THROTTLE_CACHE = "login-throttle"
 # Static files come from the finders; no collectstatic run is needed for the tests.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# A run's uploads (evidence, roster files) go to folders of its own, not the checkout's var/.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="kehou-test-media-")
+PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="kehou-test-private-")

@@ -1,7 +1,6 @@
 """Leave for a day and slot, and withdrawal from the service with its notice period (R10)."""
 
 import datetime
-from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,13 +17,6 @@ from ..models import Enrolment, Leave, Withdrawal
 from ..selectors import enrolments_in_force
 
 
-def _by_school(enrolments: list[Enrolment]):
-    groups: dict[int, list[Enrolment]] = defaultdict(list)
-    for e in enrolments:
-        groups[e.term.school_id].append(e)
-    return groups.items()
-
-
 @transaction.atomic
 def leave_report(*, enrolment: Enrolment, user: User, date: datetime.date, slot: ServiceSlot,
                  reason: str) -> Leave:
@@ -37,7 +29,7 @@ def leave_report(*, enrolment: Enrolment, user: User, date: datetime.date, slot:
         raise PolicyViolation(_("日期须在学期内。"), field="date")
     if not any(day.weekday == slot.weekday for day in service_days(term, date, date)):
         raise PolicyViolation(_("该日期不是所选时段的服务日。"), field="date")
-    if not enrolment.covers(date, slot):
+    if not enrolment.covers(date):  # the slot is the enrolment's: checked above
         raise PolicyViolation(_("孩子当天不在读。"), field="date")
     if date < timezone.localdate():
         raise PolicyViolation(_("不能为过去的日期请假。"), field="date")
@@ -165,8 +157,7 @@ def enrolments_end_due(*, today: datetime.date | None = None) -> int:
     due = list(Enrolment.objects.select_for_update(of=("self",)).select_related("term")
                .filter(status=Enrolment.Status.ACTIVE, end_date__lt=today))
     Enrolment.objects.filter(pk__in=[e.pk for e in due]).update(status=Enrolment.Status.ENDED)
-    for school_id, group in _by_school(due):
-        audit_record_many(actor=None, action=EnrollmentAction.ENROLMENT_ENDED, objects=group,
-                          school=school_id, data={"on": today.isoformat()},
-                          label=lambda e: _("在读登记 #%s") % e.pk)
+    audit_record_many(actor=None, action=EnrollmentAction.ENROLMENT_ENDED, objects=due,
+                      school=lambda e: e.term.school_id, data={"on": today.isoformat()},
+                      label=lambda e: _("在读登记 #%s") % e.pk)
     return len(due)

@@ -14,15 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.selectors import slot_enrolments_in_force
-from notifications.services import notify_many
 from schools.audit import audit_record, audit_record_many
 from schools.errors import Conflict, PolicyViolation
-from schools.formats import day_label, weekday_name
-from schools.models import GuardianStudent, Membership, Role, ServiceSlot, Staff, User
+from schools.formats import weekday_name
+from schools.models import ServiceSlot, Staff, User
 
 from .. import selectors
 from ..events import SchedulingAction
 from ..models import Menu, Placement, TemporaryClass
+from . import notices
 
 
 def on_enrolments_started(sender, *, enrolments, user, **kwargs) -> None:
@@ -37,20 +37,36 @@ def _allocated_menus(term_ids, today: datetime.date) -> list[Menu]:
                 .select_related("school", "term").order_by("week"))
 
 
-def _halls_with_room(menu: Menu, slot_id: int, grade: int) -> list[TemporaryClass]:
-    """The grade's study halls in the slot, locked (concurrent joiners queue here before
-    counting), emptiest first, those with a seat left."""
-    halls = list(TemporaryClass.objects.select_for_update(of=("self",))
-                 .filter(menu=menu, slot_id=slot_id, kind=TemporaryClass.Kind.STUDY_HALL,
-                         grade=grade).order_by("pk"))
+def _seat_in_study_halls(menu: Menu, wanted: list[tuple]) -> tuple[list[Placement], int]:
+    """Seat each (slot id, student id, grade, priority) in the emptiest study hall of its
+    grade and slot that has room: the halls are locked first (a concurrent joiner or move
+    queues here before counting), counted once, filled in memory, written in one INSERT.
+    Returns the placements and how many found no room."""
+    halls = list(TemporaryClass.objects.select_for_update(of=("self",)).filter(
+        menu=menu, kind=TemporaryClass.Kind.STUDY_HALL,
+        slot_id__in={w[0] for w in wanted}, grade__in={w[2] for w in wanted}).order_by("pk"))
     counts = dict(Placement.objects.filter(temporary_class__in=halls).values("temporary_class")
                   .annotate(n=Count("pk")).values_list("temporary_class", "n"))
-    with_room = [h for h in halls if counts.get(h.pk, 0) < h.capacity]
-    return sorted(with_room, key=lambda h: counts.get(h.pk, 0))
+    halls_of: dict[tuple[int, int], list[TemporaryClass]] = defaultdict(list)
+    for hall in halls:
+        halls_of[(hall.slot_id, hall.grade)].append(hall)
+    seats, waiting = [], 0
+    for slot_id, student_id, grade, priority in wanted:
+        room = [h for h in halls_of[(slot_id, grade)] if counts.get(h.pk, 0) < h.capacity]
+        if not room:
+            waiting += 1
+            continue
+        hall = min(room, key=lambda h: counts.get(h.pk, 0))
+        counts[hall.pk] = counts.get(hall.pk, 0) + 1
+        seats.append(Placement(temporary_class=hall, menu=menu, slot_id=slot_id,
+                               student_id=student_id, priority=priority,
+                               source=Placement.Source.JOINED))
+    return Placement.objects.bulk_create(seats), waiting
 
 
 def seat_joiners(*, enrolments: Sequence, user: User | None) -> list[Placement]:
-    """Seat the children of `enrolments` in every allocated week they now belong to."""
+    """Seat the children of `enrolments` in every allocated week they now belong to: a few
+    queries per allocated week, whatever the number of children."""
     if not enrolments:
         return []
     today = timezone.localdate()
@@ -58,85 +74,25 @@ def seat_joiners(*, enrolments: Sequence, user: User | None) -> list[Placement]:
     for e in enrolments:
         students_of[e.term_id].add(e.student_id)
     placed: list[Placement] = []
-    waiting: dict[Menu, int] = defaultdict(int)
+    waiting: dict[Menu, int] = {}
     for menu in _allocated_menus(students_of, today):
+        students = students_of[menu.term_id]
         days = {pk: day for pk, day in selectors.week_slot_days(menu).items() if day >= today}
-        rows = slot_enrolments_in_force(menu.term, days, students=students_of[menu.term_id])
-        seated = set(Placement.objects.filter(menu=menu, student_id__in=students_of[
-            menu.term_id]).values_list("slot_id", "student_id"))
-        for slot_id, student_id, grade, _homeroom, priority in rows:
-            if (slot_id, student_id) in seated:
-                continue
-            halls = _halls_with_room(menu, slot_id, grade)
-            if not halls:
-                waiting[menu] += 1
-                continue
-            placed.append(Placement.objects.create(
-                temporary_class=halls[0], menu=menu, slot_id=slot_id, student_id=student_id,
-                priority=priority, source=Placement.Source.JOINED))
-    for school_id, group in _by_school(placed):
-        audit_record_many(actor=user, action=SchedulingAction.PLACEMENT_JOINED, objects=group,
-                          school=school_id, label=lambda p: _("分班 #%s") % p.pk,
-                          data=lambda p: {"class": p.temporary_class_id,
-                                          "student": p.student_id})
-    _tell_guardians(placed)
-    _tell_the_school(waiting)
+        seated = set(Placement.objects.filter(menu=menu, student_id__in=students)
+                     .values_list("slot_id", "student_id"))
+        wanted = [(slot_id, student_id, grade, priority) for slot_id, student_id, grade,
+                  _homeroom, priority in slot_enrolments_in_force(menu.term, days, students)
+                  if (slot_id, student_id) not in seated]
+        if not wanted:
+            continue
+        seats, waiting[menu] = _seat_in_study_halls(menu, wanted)
+        placed += seats
+    audit_record_many(actor=user, action=SchedulingAction.PLACEMENT_JOINED, objects=placed,
+                      school=lambda p: p.menu.school_id, label=lambda p: _("分班 #%s") % p.pk,
+                      data=lambda p: {"class": p.temporary_class_id, "student": p.student_id})
+    notices.placements_joined(placed)
+    notices.joiners_waiting({menu: n for menu, n in waiting.items() if n})
     return placed
-
-
-def _by_school(placements: list[Placement]):
-    groups: dict[int, list[Placement]] = defaultdict(list)
-    for p in placements:
-        groups[p.menu.school_id].append(p)
-    return groups.items()
-
-
-def _tell_guardians(placed: list[Placement]) -> None:
-    if not placed:
-        return
-    rows = (Placement.objects.filter(pk__in=[p.pk for p in placed])
-            .select_related("temporary_class", "slot", "student", "menu")
-            .order_by("student_id", "menu__week", "slot__weekday", "slot__start"))
-    by_child: dict[tuple[int, int], list[Placement]] = defaultdict(list)
-    for p in rows:
-        by_child[(p.student_id, p.menu_id)].append(p)
-    links = defaultdict(list)
-    for link in GuardianStudent.objects.filter(
-            student_id__in={s for s, _m in by_child}).select_related("guardian__user"):
-        links[link.student_id].append(link.guardian.user)
-    notify_many([
-        dict(recipient=guardian, purpose="scheduling.joined",
-             dedupe_key=f"scheduling.joined:{menu_id}:{student_id}:{guardian.pk}:"
-                        f"{ps[-1].pk}",
-             subject=_("%(student)s 已安排到托管自习班") % {"student": ps[0].student.name},
-             body="\n".join(f"{p.temporary_class.name}（{p.temporary_class.room or '—'}）"
-                            for p in ps),
-             url=f"/scheduling/students/{student_id}/week/?week={ps[0].menu.week}",
-             payload={"menu": menu_id, "student": student_id})
-        for (student_id, menu_id), ps in by_child.items() for guardian in links[student_id]
-    ])
-
-
-def _school_managers(school_id: int) -> list[User]:
-    return list(User.objects.filter(
-        pk__in=Membership.objects.filter(school_id=school_id, role__in=[
-            Role.PRINCIPAL, Role.OFFICE]).values("user_id")))
-
-
-def _tell_the_school(waiting: dict[Menu, int]) -> None:
-    items = []
-    for menu, n in waiting.items():
-        for manager in _school_managers(menu.school_id):
-            items.append(dict(
-                recipient=manager, purpose="scheduling.joiners_waiting",
-                dedupe_key=f"scheduling.joiners_waiting:{menu.pk}:{manager.pk}:"
-                           f"{timezone.now().timestamp()}",
-                subject=_("%(n)s 名分班后加入的学生暂无座位") % {"n": n},
-                body=_("%(week)s 起一周：本年级托管自习班已满。请在临时班页面一键新开托管自习班。")
-                % {"week": day_label(menu.week)},
-                url=f"/scheduling/menus/{menu.pk}/classes/#waiting",
-                payload={"menu": menu.pk, "waiting": n}))
-    notify_many(items)
 
 
 @transaction.atomic
@@ -168,11 +124,11 @@ def study_hall_open(*, menu: Menu, slot: ServiceSlot, grade: int, user: User) ->
         capacity=cap, head_teacher=head,
         room=_("%s教室") % first.homeroom if first.homeroom_id else "",
         start=slot.start, end=slot.end)
-    placed = [Placement.objects.create(temporary_class=hall, menu=menu, slot=slot,
-                                       student=row.student, source=Placement.Source.JOINED)
-              for row in waiting[:cap]]
+    placed = Placement.objects.bulk_create([
+        Placement(temporary_class=hall, menu=menu, slot=slot, student=row.student,
+                  source=Placement.Source.JOINED) for row in waiting[:cap]])
     audit_record(actor=user, action=SchedulingAction.STUDY_HALL_OPENED, obj=hall,
                  school=menu.school, data={"slot": slot.pk, "grade": grade,
                                            "students": [p.student_id for p in placed]})
-    _tell_guardians(placed)
+    notices.placements_joined(placed)
     return hall

@@ -9,9 +9,23 @@ from django.utils.translation import gettext as _
 from notifications.services import notify_many
 from schools.formats import day_label, moment_label
 from schools.models import GuardianStudent, Staff, User
+from schools.selectors import school_managers
 
 from .. import selectors
 from ..models import Menu, Placement, TemporaryClass
+
+
+def _class_line(cls: TemporaryClass) -> str:
+    return f"{cls.name}（{cls.room or _('场地待定')}）"
+
+
+def _guardians_of(student_ids) -> dict[int, list[User]]:
+    """Each child's guardians' user accounts (one query)."""
+    guardians: dict[int, list[User]] = defaultdict(list)
+    for link in GuardianStudent.objects.filter(student_id__in=student_ids).select_related(
+            "guardian__user"):
+        guardians[link.student_id].append(link.guardian.user)
+    return guardians
 
 
 def menu_published(menu: Menu) -> None:
@@ -38,21 +52,18 @@ def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
     week_of: dict[int, list[str]] = defaultdict(list)
     names = {}
     for p in rows:
-        c = p.temporary_class
-        week_of[p.student_id].append(f"{c.name}（{c.room or _('场地待定')}）")
+        week_of[p.student_id].append(_class_line(p.temporary_class))
         names[p.student_id] = p.student.name
-    links = GuardianStudent.objects.filter(student_id__in=week_of).select_related(
-        "guardian__user")
     week = day_label(menu.week)
-    items = [dict(recipient=link.guardian.user, purpose="scheduling.placement",
-                  dedupe_key=f"scheduling.placement:{menu.pk}:{link.student_id}:"
-                             f"{link.guardian.user_id}",
+    items = [dict(recipient=guardian, purpose="scheduling.placement",
+                  dedupe_key=f"scheduling.placement:{menu.pk}:{student_id}:{guardian.pk}",
                   subject=_("%(student)s %(week)s 起一周分班结果") % {
-                      "student": names[link.student_id], "week": week},
-                  body="\n".join(week_of[link.student_id]),
-                  url=f"/scheduling/students/{link.student_id}/week/?week={menu.week}",
-                  payload={"menu": menu.pk, "student": link.student_id})
-             for link in links]
+                      "student": names[student_id], "week": week},
+                  body="\n".join(week_of[student_id]),
+                  url=f"/scheduling/students/{student_id}/week/?week={menu.week}",
+                  payload={"menu": menu.pk, "student": student_id})
+             for student_id, guardians in _guardians_of(week_of).items()
+             for guardian in guardians]
     heads = defaultdict(list)
     for c in classes:
         if c.head_teacher_id:
@@ -77,11 +88,50 @@ def placement_changed(placement: Placement, action: str) -> None:
              dedupe_key=f"scheduling.placement_changed:{placement.pk}:{cls.pk}:{action}:"
                         f"{link.guardian.user_id}:{timezone.now().timestamp()}",
              subject=_("%(student)s 的临时班有调整") % {"student": placement.student.name},
-             body=f"{cls.name}（{cls.room or _('场地待定')}）",
+             body=_class_line(cls),
              payload={"placement": placement.pk, "class": cls.pk})
         for link in GuardianStudent.objects.filter(student=placement.student)
         .select_related("guardian__user")
     ])
+
+
+def placements_joined(placed: list[Placement]) -> None:
+    """The guardians of children seated after the allocation: where they go, per week."""
+    if not placed:
+        return
+    rows = (Placement.objects.filter(pk__in=[p.pk for p in placed])
+            .select_related("temporary_class", "student", "menu")
+            .order_by("student_id", "menu__week", "slot__weekday", "slot__start"))
+    by_child: dict[tuple[int, Menu], list[Placement]] = defaultdict(list)
+    for p in rows:
+        by_child[(p.student_id, p.menu)].append(p)
+    guardians = _guardians_of({student_id for student_id, _menu in by_child})
+    notify_many([
+        dict(recipient=guardian, purpose="scheduling.joined",
+             dedupe_key=f"scheduling.joined:{menu.pk}:{student_id}:{guardian.pk}:{ps[-1].pk}",
+             subject=_("%(student)s 已安排到托管自习班") % {"student": ps[0].student.name},
+             body="\n".join(_class_line(p.temporary_class) for p in ps),
+             url=f"/scheduling/students/{student_id}/week/?week={menu.week}",
+             payload={"menu": menu.pk, "student": student_id})
+        for (student_id, menu), ps in by_child.items() for guardian in guardians[student_id]
+    ])
+
+
+def joiners_waiting(waiting: dict[Menu, int]) -> None:
+    """The school's principal and office: children who joined after the allocation found no
+    room in their grade's study halls; the classes page seats them in one click."""
+    managers = list(school_managers({menu.school_id for menu in waiting}))
+    notify_many([
+        dict(recipient=m.user, purpose="scheduling.joiners_waiting",
+             dedupe_key=f"scheduling.joiners_waiting:{menu.pk}:{m.user_id}:"
+                        f"{timezone.now().timestamp()}",
+             subject=_("%(n)s 名分班后加入的学生暂无座位") % {"n": n},
+             body=_("%(week)s 起一周：本年级托管自习班已满。请在临时班页面一键新开托管自习班。")
+             % {"week": day_label(menu.week)},
+             url=f"/scheduling/menus/{menu.pk}/classes/#waiting",
+             payload={"menu": menu.pk, "waiting": n})
+        for menu, n in waiting.items() for m in managers if m.school_id == menu.school_id
+    ] if waiting else [])
 
 
 def on_leave_reported(sender, *, leave, user, **kwargs) -> None:

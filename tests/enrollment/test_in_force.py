@@ -14,7 +14,6 @@ from enrollment.selectors import (
     enrolments_in_force,
     guardians_of_enrolled_between,
     is_enrolled_on,
-    is_on_leave,
     leaves_on,
     plan_current,
     slot_enrolments_in_force,
@@ -238,10 +237,13 @@ def test_leaves_on_a_day_narrow_by_slot_and_child(cast, kids, week):
     assert list(leaves_on(week + THU * DAY, slot=slot(cast.term, A, 4).pk,
                           students=[cast.other_child.pk])) == [thursday]
     assert not leaves_on(week + THU * DAY, students=[cast.child]).exists()
-    assert is_on_leave(cast.child, week, slot(cast.term, A, 1))
-    assert not is_on_leave(cast.child, week, slot(cast.term, N, 1))
-    assert not is_on_leave(cast.child, week + WED * DAY, slot(cast.term, A, 3))
-    assert not is_on_leave(cast.other_child, week, slot(cast.term, A, 1))
+    def on_leave(student, day, weekday, kind=A) -> bool:
+        return leaves_on(day, slot=slot(cast.term, kind, weekday), students=[student]).exists()
+
+    assert on_leave(cast.child, week, 1)
+    assert not on_leave(cast.child, week, 1, N)
+    assert not on_leave(cast.child, week + WED * DAY, 3)
+    assert not on_leave(cast.other_child, week, 1)
 
 
 def test_plan_current_is_the_latest_published_version(cast):

@@ -4,13 +4,14 @@ told and seats them in one click; the guardian is told, and their week never rea
 class"."""
 
 import pytest
-from django.utils import timezone
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
-from scheduling import selectors
+from scheduling import selectors, services
 from scheduling.models import Placement, TemporaryClass
 from schools.models import AuditEntry, GuardianStudent
-from tests.scheduling.conftest import afternoon
+from tests.scheduling.conftest import SEED, afternoon, close_choices
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,27 @@ def test_the_guardian_never_reads_no_class_for_an_enrolled_day(cast, allocated, 
     assert "正在安排" not in client.get(url).content.decode()
 
 
-def test_an_approval_before_the_allocation_seats_nobody_yet(cast, published, late_joiners):
+def test_a_child_approved_before_the_allocation_is_seated_by_it(cast, published,
+                                                                 late_joiners):
     joiner = late_joiners(1, seated=True)[0]
-    assert not Placement.objects.filter(student=joiner).exists()
-    assert timezone.now() < published.choice_deadline
+    assert not Placement.objects.filter(student=joiner).exists()  # no classes yet
+    menu = close_choices(published)
+    services.menu_allocate(menu=menu, user=cast.principal, seed=SEED)
+    seats = Placement.objects.filter(student=joiner, menu=menu)
+    # One seat per afternoon, made by the allocation itself, not by a later joining.
+    assert sorted(seats.values_list("slot__weekday", flat=True)) == [1, 2, 3, 4, 5]
+    assert set(seats.values_list("source", flat=True)) == {"allocation"}
+    assert not Notification.objects.filter(purpose="scheduling.joined").exists()
+
+
+def test_seating_joiners_takes_the_same_queries_for_3_or_30(cast, allocated, late_joiners):
+    """Seating runs a few queries per allocated week, none per child or slot: a whole class
+    approved mid-week costs what one child does."""
+    late_joiners(1, seated=True)  # warms the per-process caches (content types)
+    counts = {}
+    for n in (3, 30):
+        with CaptureQueriesContext(connection) as queries:
+            joiners = late_joiners(n, seated=True)
+        counts[n] = len(queries)
+        assert Placement.objects.filter(student__in=joiners).count() == 4 * n, n
+    assert counts[30] == counts[3], counts

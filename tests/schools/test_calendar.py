@@ -121,18 +121,18 @@ def test_service_days_are_clipped_to_the_term(cast, monday):
     assert service_days(term, monday + 4 * DAY, monday + 2 * DAY) == []
 
 
-def test_is_service_day_follows_the_calendar(cast, monday):
+def test_one_day_has_service_as_the_calendar_says(cast, monday):
     term = cast.term
     holiday(term, monday + DAY)
     makeup(term, monday + 5 * DAY, 2)
-    assert term.is_service_day(monday)
-    assert not term.is_service_day(monday + DAY)
-    assert term.is_service_day(monday + 5 * DAY)
-    assert not term.is_service_day(monday + 6 * DAY)
+    assert service_days(term, monday, monday)
+    assert not service_days(term, monday + DAY, monday + DAY)
+    assert service_days(term, monday + 5 * DAY, monday + 5 * DAY)
+    assert not service_days(term, monday + 6 * DAY, monday + 6 * DAY)
     after = term.end + datetime.timedelta(days=7 - term.end.weekday())
     before = term.start - datetime.timedelta(days=term.start.weekday() + 7)
-    assert not term.is_service_day(after)
-    assert not term.is_service_day(before)
+    assert not service_days(term, after, after)
+    assert not service_days(term, before, before)
 
 
 def test_slot_dates_lists_the_days_each_slot_runs(cast, monday, django_assert_num_queries):
