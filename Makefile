@@ -5,35 +5,39 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 PASSWORD ?= demo12345
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test lint install install-dev migrate seed serve worker beat bench clean
+.PHONY: demo test lint install install-dev migrate seed worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) install --upgrade pip
 
+# The code runs from this checkout (pyproject.toml installs no package): the install brings the
+# dependencies only. Not editable: an editable install of no package adds nothing but a build
+# warning about editable mode.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(PIP) install .
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PIP) install '.[dev]'
 	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py migrate --no-input -v 0
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo --password '$(PASSWORD)'
+	$(BIN)/python manage.py seed_demo --password '$(PASSWORD)' --url 'http://$(HOST)/'
 
+# The accounts' table is printed last by seed_demo; runserver adds its banner below it.
 demo: seed
-	@echo "课后服务 demo: http://$(HOST)/  (accounts above, password $(PASSWORD))"
-	$(BIN)/python manage.py runserver $(HOST)
+	DJANGO_RUNSERVER_HIDE_WARNING=true $(BIN)/python manage.py runserver $(HOST)
 
 test: install-dev
 	$(BIN)/python -m pytest

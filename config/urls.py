@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views as portal_views
-from schools.login import LoginPage
+from schools.login import LoginPage, PasswordResetPage
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
     # The login page refuses sign-in while throttled (schools.throttling), with a message.
     path("accounts/login/", LoginPage.as_view(), name="login"),
+    path("accounts/password_reset/", PasswordResetPage.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -5,13 +5,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from schools.addresses import client_ip
 from schools.errors import PolicyViolation
 from schools.models import PriorityCategory, ServiceSlot
+from schools.openapi import choice_filter, conflict, int_filter
 from schools.params import choice_param, int_param
 from schools.selectors import children_of, terms_visible_to
 from schools.serializers import (
@@ -26,7 +29,7 @@ from .models import Application, ClaimEvidence, Enrolment, Leave, TermPlan, With
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 def _guardian_name(user) -> str:
@@ -134,6 +137,9 @@ def _application_out(application: Application, request) -> dict:
     return ApplicationOutputSerializer(application, context={"request": request}).data
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    int_filter("term", gettext_lazy("只列这个学期（id）的申请。")),
+    choice_filter("status", Application.Status, gettext_lazy("只列这个状态的申请。"))]))
 class ApplicationListApi(generics.ListAPIView):
     serializer_class = ApplicationOutputSerializer
 
@@ -153,7 +159,10 @@ class ApplicationListApi(generics.ListAPIView):
             qs = qs.filter(status=state)
         return qs.order_by("-is_priority", "submitted_at", "id")
 
-    @extend_schema(request=InputSerializer, responses={201: ApplicationOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: ApplicationOutputSerializer,
+        409: conflict("plan_not_published", "applications_not_open", "applications_closed",
+                      "already_enrolled", "already_open")})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -217,7 +226,8 @@ class ReviewApi(APIView):
             child=serializers.ChoiceField(choices=PriorityCategory.choices), required=False,
             default=list, max_length=10)
 
-    @extend_schema(request=InputSerializer, responses=ApplicationOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: ApplicationOutputSerializer, 409: conflict("invalid_transition")})
     def post(self, request, pk: int):
         application = get_object_or_404(selectors.applications_to_review(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -237,7 +247,8 @@ class DecideApi(APIView):
                                        max_length=500)
         start_date = serializers.DateField(required=False, allow_null=True, default=None)
 
-    @extend_schema(request=InputSerializer, responses=ApplicationOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: ApplicationOutputSerializer, 409: conflict("not_class_approved")})
     def post(self, request, pk: int):
         application = get_object_or_404(selectors.applications_to_decide(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -273,7 +284,8 @@ class BulkDecideResultSerializer(serializers.Serializer):
 
 
 class BulkReviewApi(APIView):
-    @extend_schema(request=BulkInputSerializer, responses=BulkReviewResultSerializer)
+    @extend_schema(request=BulkInputSerializer, responses={
+        200: BulkReviewResultSerializer, 409: conflict("stale")})
     def post(self, request):
         data = BulkInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -285,7 +297,8 @@ class BulkReviewApi(APIView):
 
 
 class BulkDecideApi(APIView):
-    @extend_schema(request=BulkInputSerializer, responses=BulkDecideResultSerializer)
+    @extend_schema(request=BulkInputSerializer, responses={
+        200: BulkDecideResultSerializer, 409: conflict("not_class_approved")})
     def post(self, request):
         data = BulkInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -299,7 +312,8 @@ class BulkDecideApi(APIView):
 
 
 class CancelApi(APIView):
-    @extend_schema(request=None, responses=ApplicationOutputSerializer)
+    @extend_schema(request=None, responses={
+        200: ApplicationOutputSerializer, 409: conflict("invalid_transition")})
     def post(self, request, pk: int):
         application = selectors.application_for_guardian(request.user, pk)
         application = services.application_cancel(application=application, user=request.user)
@@ -311,7 +325,9 @@ class ResubmitApi(APIView):
         class Meta:
             ref_name = "ResubmitInput"
 
-    @extend_schema(request=InputSerializer, responses=ApplicationOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: ApplicationOutputSerializer,
+        409: conflict("invalid_transition", "plan_not_published")})
     def post(self, request, pk: int):
         application = selectors.application_for_guardian(request.user, pk)
         data = self.InputSerializer(data=request.data)
@@ -340,6 +356,8 @@ class EnrolmentOutputSerializer(serializers.ModelSerializer):
                   "slots", "application"]
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    int_filter("term", gettext_lazy("只列这个学期（id）的在读记录。"))]))
 class EnrolmentListApi(generics.ListAPIView):
     serializer_class = EnrolmentOutputSerializer
 
@@ -365,7 +383,8 @@ class WithdrawalApi(APIView):
         effective_date = serializers.DateField()
         reason = serializers.CharField(max_length=300)
 
-    @extend_schema(request=InputSerializer, responses={201: WithdrawalOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: WithdrawalOutputSerializer, 409: conflict("not_active", "already_open")})
     def post(self, request, pk: int):
         enrolment = selectors.enrolment_for_guardian(request.user, pk)
         data = self.InputSerializer(data=request.data)
@@ -385,7 +404,8 @@ class WithdrawalDecideApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="",
                                        max_length=300)
 
-    @extend_schema(request=InputSerializer, responses=WithdrawalOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: WithdrawalOutputSerializer, 409: conflict("invalid_transition")})
     def post(self, request, pk: int):
         withdrawal = get_object_or_404(selectors.withdrawals_to_decide(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -413,7 +433,8 @@ class LeaveApi(APIView):
         slot = serializers.IntegerField()
         reason = serializers.CharField(max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={201: LeaveOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: LeaveOutputSerializer, 409: conflict("already_reported")})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -5,6 +5,7 @@ new (STYLE.md: periodic work scans the database; each reminder claims a unique r
 import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,7 @@ def applications_open_reminders(today: datetime.date) -> int:
                 body=_("%(school)s %(term)s 课后服务已开始报名，截止 %(close)s。请先阅读服务方案。")
                 % {"school": plan.term.school.name, "term": plan.term.name,
                    "close": plan.applications_close or "—"},
+                url=reverse("enrollment:plan", args=[plan.term_id]),
                 payload={"term": plan.term_id}))
     return notify_many(rows)
 
@@ -71,6 +73,7 @@ def applications_closing_reminders(today: datetime.date) -> int:
                 subject=_("课后服务报名即将截止"),
                 body=_("%(school)s 课后服务报名将于 %(close)s 截止。如需参加，请尽快报名。")
                 % {"school": plan.term.school.name, "close": plan.applications_close},
+                url=reverse("enrollment:overview"),
                 payload={"term": plan.term_id}))
     return notify_many(rows)
 
@@ -88,7 +91,7 @@ def review_digests(today: datetime.date) -> int:
              dedupe_key=f"enrollment.review_digest:{uid}:{today.isoformat()}",
              subject=_("待班级审核的报名"),
              body=_("您的班级有 %(n)s 份课后服务报名等待审核。") % {"n": n},
-             payload={"pending": n})
+             url=reverse("enrollment:review-queue"), payload={"pending": n})
         for uid, n in counts.items() if uid in users
     ])
 
@@ -107,6 +110,7 @@ def decision_digests(today: datetime.date) -> int:
              subject=_("待校长审定的报名"),
              body=_("有 %(n)s 份课后服务报名已通过班级审核，等待审定。")
              % {"n": pending[m.school_id]},
+             url=reverse("enrollment:decide-queue"),
              payload={"pending": pending[m.school_id], "school": m.school_id})
         for m in members
     ])

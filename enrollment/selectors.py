@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from schools.models import Role, ServiceSlot, Student, Term, User
 from schools.selectors import (
     children_of,
+    current_term,
     district_ids_for,
     has_role,
     school_ids_for,
@@ -82,6 +84,45 @@ def enrolment_for_guardian(user: User, pk: int) -> Enrolment:
 def leaves_of_children(user: User, *, since: datetime.date) -> QuerySet[Leave]:
     """A guardian's list of their children's leave from `since` on."""
     return leaves_between(since, datetime.date.max, students=children_of(user).values("pk"))
+
+
+@dataclass(frozen=True)
+class ChildEnrollment:
+    """Where a child stands in the current (or coming) term: its plan, the latest application
+    that was not withdrawn, the latest enrolment and its pending withdrawal."""
+
+    child: Student
+    term: Term | None
+    plan: TermPlan | None
+    application: Application | None
+    enrolment: Enrolment | None
+    withdrawal: Withdrawal | None
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolment is not None and self.enrolment.status == Enrolment.Status.ACTIVE
+
+    def window_open(self, today: datetime.date) -> bool:
+        """Whether the plan takes applications on `today` (R2: inside its window)."""
+        plan = self.plan
+        return (plan is not None and plan.applications_open is not None
+                and plan.applications_open <= today
+                and (plan.applications_close is None or today <= plan.applications_close))
+
+
+def child_enrollment(child: Student, today: datetime.date) -> ChildEnrollment:
+    term = current_term(child.school_id, today, or_next=True)
+    if term is None:
+        return ChildEnrollment(child, None, None, None, None, None)
+    application = (Application.objects.filter(student=child, term=term)
+                   .exclude(status=Application.Status.CANCELLED)
+                   .order_by("-submitted_at").first())
+    enrolment = (Enrolment.objects.filter(student=child, term=term)
+                 .prefetch_related("slots", "withdrawals").order_by("-id").first())
+    withdrawal = (next((w for w in enrolment.withdrawals.all()
+                        if w.status == Withdrawal.Status.REQUESTED), None)
+                  if enrolment else None)
+    return ChildEnrollment(child, term, plan_current(term), application, enrolment, withdrawal)
 
 
 def withdrawals_to_decide(user: User) -> QuerySet[Withdrawal]:
@@ -211,3 +252,28 @@ def leaves_between(start: datetime.date, end: datetime.date, *,
 def leaves_on(day: datetime.date, **filters) -> QuerySet[Leave]:
     """Reported leave for one day (`slot=`, `students=` as for `leaves_between`)."""
     return leaves_between(day, day, **filters)
+
+
+def in_service_by_school(school_ids: Iterable[int], day: datetime.date) -> dict[int, int]:
+    """Children with an enrolment in force on `day`, per school (participation's numerator)."""
+    rows = (Enrolment.objects.filter(Enrolment.in_force_q(day), term__school_id__in=school_ids)
+            .values("term__school_id").annotate(n=Count("student", distinct=True)))
+    return {row["term__school_id"]: row["n"] for row in rows}
+
+
+def waiting_by_school(school_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Open applications and withdrawal requests per school: waiting for the class review,
+    for the principal's decision, and withdrawals to decide."""
+    result: dict[int, dict[str, int]] = {
+        pk: {"review": 0, "decide": 0, "withdrawals": 0} for pk in school_ids}
+    for row in (Application.objects.filter(
+            term__school_id__in=result,
+            status__in=[Application.Status.SUBMITTED, Application.Status.CLASS_APPROVED])
+            .values("term__school_id", "status").annotate(n=Count("pk"))):
+        key = "review" if row["status"] == Application.Status.SUBMITTED else "decide"
+        result[row["term__school_id"]][key] = row["n"]
+    for row in (Withdrawal.objects.filter(enrolment__term__school_id__in=result,
+                                          status=Withdrawal.Status.REQUESTED)
+                .values("enrolment__term__school_id").annotate(n=Count("pk"))):
+        result[row["enrolment__term__school_id"]]["withdrawals"] = row["n"]
+    return result

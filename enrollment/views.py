@@ -20,7 +20,6 @@ from schools.models import Role, ServiceSlot, Term
 from schools.params import choice_param, int_param
 from schools.selectors import (
     children_of,
-    current_term,
     has_role,
     is_staff_of_school,
     terms_visible_to,
@@ -38,7 +37,7 @@ from .forms import (
     SurveyForm,
     WithdrawalForm,
 )
-from .models import Application, Enrolment, SurveyResponse
+from .models import Application, SurveyResponse
 
 
 @login_required
@@ -53,18 +52,7 @@ def overview(request):
         if has_role(user, Role.HOMEROOM_TEACHER):
             return redirect("enrollment:review-queue")
         raise Http404
-    rows = []
-    for child in children:
-        term = current_term(child.school_id, today, or_next=True)
-        plan = selectors.plan_current(term) if term else None
-        application = (Application.objects.filter(student=child, term=term)
-                       .exclude(status=Application.Status.CANCELLED)
-                       .order_by("-submitted_at").first() if term else None)
-        enrolment = (Enrolment.objects.filter(student=child, term=term)
-                     .prefetch_related("slots", "withdrawals").order_by("-id").first()
-                     if term else None)
-        rows.append({"child": child, "term": term, "plan": plan, "application": application,
-                     "enrolment": enrolment})
+    rows = [selectors.child_enrollment(child, today) for child in children]
     return render(request, "enrollment/overview.html", {"rows": rows})
 
 

@@ -5,13 +5,15 @@ and the moves after allocation. Thin: parse, call a selector or a service, seria
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from schools.errors import PolicyViolation
 from schools.models import ServiceSlot, Staff
+from schools.openapi import conflict, date_filter, int_filter
 from schools.params import date_param, int_param
 from schools.selectors import children_of, school_ids_for, schools_visible_to
 
@@ -53,6 +55,9 @@ def _with_items(qs):
     return qs.prefetch_related(Prefetch("items", queryset=items))
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    int_filter("school", gettext_lazy("只列这所学校（id）的菜单。")),
+    date_filter("week", gettext_lazy("只列这一周（周一的日期）的菜单。"))]))
 class MenuListApi(generics.ListAPIView):
     serializer_class = MenuOutputSerializer
 
@@ -75,7 +80,8 @@ class MenuListApi(generics.ListAPIView):
             qs = qs.filter(week=week)
         return _with_items(qs).order_by("-week", "school_id")
 
-    @extend_schema(request=InputSerializer, responses={201: MenuOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: MenuOutputSerializer, 409: conflict("menu_exists")})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -116,7 +122,8 @@ class MenuItemAddApi(APIView):
         start = serializers.TimeField(required=False, allow_null=True, default=None)
         end = serializers.TimeField(required=False, allow_null=True, default=None)
 
-    @extend_schema(request=InputSerializer, responses={201: MenuItemOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: MenuItemOutputSerializer, 409: conflict("invalid_transition", "item_exists")})
     def post(self, request, pk: int):
         menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -164,7 +171,9 @@ class MenuPublishApi(APIView):
         version = serializers.IntegerField()
         warnings = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: OutputSerializer,
+        409: conflict("invalid_transition", "policy_check_failed", "warnings_unacknowledged")})
     def post(self, request, pk: int):
         menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -192,7 +201,8 @@ class ChoicesApi(APIView):
         slot = serializers.IntegerField()
         ranked = serializers.ListField(child=serializers.IntegerField(), max_length=20)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: OutputSerializer, 409: conflict("menu_not_open", "deadline_passed")})
     def post(self, request, pk: int):
         menu = get_object_or_404(selectors.menus_visible_to(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -233,7 +243,8 @@ class AllocateApi(APIView):
         seed = serializers.CharField()
         run = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(request=InputSerializer, responses={
+        200: OutputSerializer, 409: conflict("invalid_transition", "deadline_not_passed")})
     def post(self, request, pk: int):
         menu = get_object_or_404(selectors.menus_managed_by(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -266,6 +277,9 @@ class TemporaryClassOutputSerializer(serializers.ModelSerializer):
         return members if own is None else [m for m in members if m in own]
 
 
+@extend_schema_view(get=extend_schema(parameters=[
+    int_filter("menu", gettext_lazy("只列这份菜单（id）的临时班。")),
+    int_filter("slot", gettext_lazy("只列这个时段（id）的临时班。"))]))
 class TemporaryClassListApi(generics.ListAPIView):
     serializer_class = TemporaryClassOutputSerializer
 
@@ -297,7 +311,8 @@ class MembersApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="",
                                        max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={201: TemporaryClassOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={
+        201: TemporaryClassOutputSerializer, 409: conflict("already_placed", "class_full")})
     def post(self, request, pk: int):
         cls = get_object_or_404(selectors.classes_managed_by(request.user), pk=pk)
         data = self.InputSerializer(data=request.data)
@@ -320,7 +335,10 @@ class PlacementMoveApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="",
                                        max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={200: None})
+    @extend_schema(request=InputSerializer, responses={
+        200: inline_serializer("PlacementMoveOutput", {"placement": serializers.IntegerField(),
+                                                       "class": serializers.IntegerField()}),
+        409: conflict("class_full")})
     def post(self, request, pk: int):
         placement = get_object_or_404(Placement.objects.filter(
             temporary_class__in=selectors.classes_managed_by(request.user)), pk=pk)
@@ -345,7 +363,14 @@ class PlacementSwapApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="",
                                        max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={200: None})
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlacementSwapOutput"
+
+        placements = serializers.DictField(child=serializers.IntegerField(),
+                                           help_text="placement id → its class now")
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from schools.fields import StaffChoiceField
 from schools.models import ServiceSlot, Staff
 from schools.widgets import DateInput, DateTimeInput, TimeInput
 
@@ -28,11 +29,13 @@ class ActivityForm(forms.ModelForm):
         model = Activity
         fields = ["name", "category", "description", "teacher", "room", "grades", "capacity"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"teacher": StaffChoiceField}
 
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["grades"].choices = _grade_choices(school)
-        self.fields["teacher"].queryset = Staff.objects.filter(school=school, active=True)
+        self.fields["teacher"].queryset = (Staff.objects.filter(school=school, active=True)
+                                           .select_related("user").order_by("name", "pk"))
 
 
 class ItemForm(forms.Form):
@@ -63,12 +66,18 @@ class AllocateForm(forms.Form):
 
 
 class ChoiceForm(forms.Form):
-    """One slot's ranking: up to the school's number of choices, best first."""
+    """One slot's ranking: up to the school's number of choices, best first. The fields are
+    `rank1` … `rankN`; the page shows them as selects without JavaScript and as activities
+    tapped in order with it (static/js/choose.js fills the same selects)."""
 
     def __init__(self, *args, slot: ServiceSlot, items: list[MenuItem], choices: int,
                  initial_ranked: list[int], **kwargs):
         super().__init__(*args, **kwargs)
         self.slot = slot
+        self.items = items
+        self.choices = choices
+        by_pk = {i.pk: i for i in items}
+        self.initial_items = [by_pk[pk] for pk in initial_ranked if pk in by_pk]
         options = [("", "—")] + [(i.pk, f"{i.activity.name}（{i.activity.get_category_display()}"
                                        f"，{i.teacher.name if i.teacher else ''}{i.room}）")
                                  for i in items]
@@ -78,8 +87,19 @@ class ChoiceForm(forms.Form):
                 empty_value=None,
                 initial=initial_ranked[rank - 1] if rank <= len(initial_ranked) else "")
 
+    def clean(self):
+        data = super().clean()
+        picked = [pk for pk in self._in_order(data) if pk is not None]
+        if len(set(picked)) != len(picked):
+            raise forms.ValidationError(_("同一活动不能重复填报。"), code="repeated")
+        return data
+
+    def _in_order(self, data) -> list[int | None]:
+        return [data.get(f"rank{rank}") for rank in range(1, self.choices + 1)]
+
     def ranked(self) -> list[int]:
-        return [v for k, v in sorted(self.cleaned_data.items()) if v is not None]
+        """The chosen items best first; a rank left empty closes up."""
+        return [pk for pk in self._in_order(self.cleaned_data) if pk is not None]
 
 
 class MemberAddForm(forms.Form):
@@ -89,7 +109,9 @@ class MemberAddForm(forms.Form):
 
 class MoveForm(forms.Form):
     placement = forms.IntegerField(widget=forms.HiddenInput)
-    to = forms.ModelChoiceField(label=_("调到"), queryset=TemporaryClass.objects.none())
+    # Shown in each row of the class list without a visible label: named for screen readers.
+    to = forms.ModelChoiceField(label=_("调到"), queryset=TemporaryClass.objects.none(),
+                                widget=forms.Select(attrs={"aria-label": _("调到")}))
 
     def __init__(self, *args, cls: TemporaryClass, **kwargs):
         super().__init__(*args, **kwargs)

@@ -247,3 +247,109 @@ def class_members_on(temporary_class: TemporaryClass, day: datetime.date) -> Que
                                    pk__in=in_force.values("student_id"))
             .select_related("grade", "homeroom").order_by("grade__number", "homeroom__name",
                                                           "student_no"))
+
+
+# --- What each role has to do this week (read by the home pages) -----------------------------
+
+@dataclass(frozen=True)
+class OpenChoice:
+    """A published menu still taking choices, and how far a child's ranking has got."""
+
+    menu: Menu
+    enrolled: int  # slots of that week the child is enrolled in
+    ranked: int  # of those, slots with at least one choice
+
+    @property
+    def done(self) -> bool:
+        return self.ranked >= self.enrolled
+
+
+def open_choices(student: Student, now: datetime.datetime) -> list[OpenChoice]:
+    """The child's school's published menus whose choice deadline is still ahead, for weeks
+    the child is enrolled in."""
+    result = []
+    for menu in (Menu.objects.filter(school_id=student.school_id, status=Menu.Status.PUBLISHED,
+                                     choice_deadline__gt=now)
+                 .select_related("term").order_by("week")):
+        enrolled = {s.pk for s in enrolled_slots(menu, student)}
+        if not enrolled:
+            continue
+        ranked = set(menu.choices.filter(student=student, slot_id__in=enrolled)
+                     .values_list("slot_id", flat=True))
+        result.append(OpenChoice(menu, len(enrolled), len(ranked)))
+    return result
+
+
+@dataclass(frozen=True)
+class ClassToday:
+    temporary_class: TemporaryClass
+    children: int  # placed, and enrolled in force that day
+    on_leave: int
+
+
+def classes_of_teacher_on(user: User, day: datetime.date) -> list[ClassToday]:
+    """The temporary classes `user` heads that meet on `day`, with the children expected."""
+    classes = (TemporaryClass.objects.filter(head_teacher__user=user, menu__week=monday_of(day))
+               .select_related("menu__term", "slot").order_by("start", "name"))
+    runs: dict[int, set[int]] = {}  # term → the weekdays whose timetable runs that day
+    result = []
+    for cls in classes:
+        term = cls.menu.term
+        if term.pk not in runs:
+            runs[term.pk] = {d.weekday for d in service_days(term, day, day)}
+        if cls.slot.weekday not in runs[term.pk]:
+            continue
+        members = list(class_members_on(cls, day).values_list("pk", flat=True))
+        on_leave = (leaves_between(day, day, slot=cls.slot_id, students=members)
+                    .values("student_id").distinct().count()) if members else 0
+        result.append(ClassToday(cls, len(members), on_leave))
+    return result
+
+
+@dataclass(frozen=True)
+class WeekTask:
+    """Something the principal must do for a week's menu: create or publish it, allocate it
+    once choices close, or seat children who joined after the allocation."""
+
+    class Kind:
+        CREATE = "create"
+        PUBLISH = "publish"
+        CHOOSING = "choosing"
+        ALLOCATE = "allocate"
+        SEAT = "seat"
+
+    kind: str
+    week: datetime.date
+    menu: Menu | None
+    count: int = 0  # children: unseated (seat), or who have ranked (choosing)
+    of: int = 0  # children enrolled that week (choosing)
+
+
+def week_tasks(school_id: int, now: datetime.datetime) -> list[WeekTask]:
+    """This week's and next week's menus of a school, as tasks: a week the term runs needs a
+    published menu, allocated once choices close, with everyone seated."""
+    this_week = monday_of(timezone.localdate(now))
+    menus = {m.week: m for m in Menu.objects.filter(
+        school_id=school_id, week__in=[this_week, this_week + datetime.timedelta(days=7)])
+        .select_related("term")}
+    tasks = []
+    for week in (this_week, this_week + datetime.timedelta(days=7)):
+        menu = menus.get(week)
+        if menu is None:
+            if term_of_week(school_id, week) is not None:
+                tasks.append(WeekTask(WeekTask.Kind.CREATE, week, None))
+        elif menu.status == Menu.Status.DRAFT:
+            tasks.append(WeekTask(WeekTask.Kind.PUBLISH, week, menu))
+        elif menu.status == Menu.Status.PUBLISHED and menu.choice_deadline <= now:
+            tasks.append(WeekTask(WeekTask.Kind.ALLOCATE, week, menu))
+        elif menu.status == Menu.Status.PUBLISHED:
+            enrolled = enrolled_in_week(menu).values("student_id")
+            ranked = menu.choices.filter(student_id__in=enrolled).values("student_id")
+            tasks.append(WeekTask(WeekTask.Kind.CHOOSING, week, menu,
+                                  count=ranked.distinct().count(),
+                                  of=enrolled.distinct().count()))
+        else:
+            waiting = len({u.student.pk for u in unseated(menu)})
+            if waiting:
+                tasks.append(WeekTask(WeekTask.Kind.SEAT, week, menu, count=waiting))
+    return tasks

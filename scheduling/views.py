@@ -12,12 +12,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from enrollment.selectors import leaves_on
-from schools.audit import audit_history
+from schools.audit import audit_history, audit_summary
 from schools.errors import DomainError, form_add_error
-from schools.models import School
+from schools.formats import weekday_name
+from schools.models import School, Student
 from schools.params import date_param, int_param, text_param
 from schools.selectors import (
     children_of,
@@ -87,6 +89,36 @@ def _slot_groups(items) -> list[tuple]:
     return sorted(groups.items(), key=lambda kv: (kv[0].weekday, kv[0].start))
 
 
+WHY_LEFT_OUT = {
+    "full": _lazy("已满"),
+    "grade": _lazy("不对该年级开放"),
+    "beyond": _lazy("超出志愿数"),
+    "withdrawn": _lazy("已从菜单移除"),
+}
+
+
+def _run_report(menu: Menu, run) -> dict | None:
+    """The latest allocation (preview or confirmed), slot by slot, with names: the children
+    left out are named to the principal, who decides with them."""
+    slots = run.stats.get("report")
+    if slots is None:
+        return None
+    grade_names = dict(menu.school.grades.values_list("number", "name"))
+    names = {i["item"]: i["name"] for slot in slots for i in slot["offers"]}
+    students = Student.objects.select_related("homeroom").in_bulk(
+        [c["student"] for slot in slots for c in slot["left_out"]])
+    for slot in slots:
+        for offer in slot["offers"]:
+            offer["placed_total"] = sum(offer["placed"])
+        for child in slot["left_out"]:
+            child["who"] = students.get(child["student"])
+            child["ranked"] = [(names.get(item, "—"), WHY_LEFT_OUT.get(why, why))
+                               for item, why in child["ranked"]]
+        for hall in slot["study_halls"]:
+            hall["name"] = grade_names.get(hall["grade"], hall["grade"])
+    return {"run": run, "slots": slots, "stats": run.stats}
+
+
 @login_required
 def menu_detail(request, pk: int):
     menu = get_object_or_404(selectors.menus_visible_to(request.user), pk=pk)
@@ -109,10 +141,12 @@ def menu_detail(request, pk: int):
                 messages.success(request, _("已加入菜单。"))
                 return redirect(menu)
         problems, warnings = services.menu_check(menu)
+        runs = list(menu.runs.select_related("created_by").order_by("-created_at")[:5])
         context |= {"form": form, "problems": problems, "warnings": warnings,
                     "publish_form": PublishForm(), "allocate_form": AllocateForm(),
-                    "runs": menu.runs.order_by("-created_at")[:5],
-                    "history": audit_history(menu)}
+                    "runs": runs,
+                    "report": _run_report(menu, runs[0]) if runs else None,
+                    "history": audit_summary(menu)}
     else:
         children = [c for c in children_of(request.user) if c.school_id == menu.school_id]
         enrolled = set(selectors.enrolled_in_week(menu).filter(student__in=children)
@@ -170,15 +204,16 @@ def menu_allocate(request, pk: int):
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect(menu)
-    summary = _("第一志愿 %(first)s，第二志愿 %(second)s，第三志愿 %(third)s，未能满足 %(unplaced)s"
-                "（其中优先保障 %(priority)s），未填志愿 %(none)s，共 %(classes)s 个临时班。") % {
+    summary = _("按时段计，排到第一志愿 %(first)s 人次、第二志愿 %(second)s、第三志愿 %(third)s；"
+                "填了志愿但都没排上 %(unplaced)s（其中优先保障 %(priority)s），没有填志愿 "
+                "%(none)s，这两类进托管自习；共 %(classes)s 个临时班。") % {
         "first": stats["first_choice"], "second": stats["second_choice"],
         "third": stats["third_choice"], "unplaced": stats["unplaced"],
         "priority": stats["priority_unplaced"], "none": stats["no_choice"],
         "classes": stats["classes"]}
     if preview:
         messages.info(request, _("预览（未保存）：") + summary)
-        return redirect(menu)
+        return redirect(menu.get_absolute_url() + "#report")
     messages.success(request, _("分班完成：") + summary)
     return redirect("scheduling:classes", menu.pk)
 
@@ -251,7 +286,7 @@ def class_detail(request, pk: int):
     return render(request, "scheduling/class.html", {
         "cls": cls, "placements": placements, "day": day, "managing": managing,
         "add_form": add_form,
-        "move_form": MoveForm(cls=cls), "swap_form": SwapForm(),
+        "move_form": MoveForm(cls=cls, auto_id=False), "swap_form": SwapForm(),
         "history": audit_history(cls) if managing else []})
 
 
@@ -334,13 +369,22 @@ def _week_nav(week: datetime.date) -> dict:
             "next_week": week + datetime.timedelta(days=7)}
 
 
+def _by_weekday(classes) -> list[tuple[str, list[TemporaryClass]]]:
+    """A week's classes (ordered by weekday and start) as a card per weekday on the page."""
+    days = defaultdict(list)
+    for cls in classes:
+        days[cls.slot.weekday].append(cls)
+    return [(weekday_name(weekday), day) for weekday, day in days.items()]
+
+
 @login_required
 def student_week(request, pk: int):
     student = get_object_or_404(students_visible_to(request.user), pk=pk)
     week = _week(request)
     menu, rows = selectors.child_week(student, week)
     return render(request, "scheduling/student_week.html", {
-        "student": student, "menu": menu, "rows": rows, **_week_nav(week),
+        "student": student, "menu": menu, "rows": rows, "today": timezone.localdate(),
+        **_week_nav(week),
         "is_guardian": children_of(request.user).filter(pk=student.pk).exists()})
 
 
@@ -354,7 +398,7 @@ def teacher_week(request):
                .select_related("slot").annotate(n=Count("placements"))
                .order_by("slot__weekday", "slot__start"))
     return render(request, "scheduling/teacher_week.html", {
-        "staff": staff, "classes": classes, **_week_nav(week)})
+        "staff": staff, "days": _by_weekday(classes), **_week_nav(week)})
 
 
 @login_required
@@ -368,7 +412,7 @@ def room_week(request):
                .select_related("slot", "head_teacher").annotate(n=Count("placements"))
                .order_by("slot__weekday", "slot__start"))
     return render(request, "scheduling/room_week.html", {
-        "rooms": rooms, "room": room, "classes": classes, **_week_nav(week)})
+        "rooms": rooms, "room": room, "days": _by_weekday(classes), **_week_nav(week)})
 
 
 @login_required

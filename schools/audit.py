@@ -5,7 +5,9 @@ which object, for which school, and why (`data`). Each app names its actions onc
 `AuditAction` subclass (`<app>/events.py`), whose labels are what people read in a history.
 """
 
+import datetime
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -95,3 +97,32 @@ def audit_history(obj: models.Model):
             .filter(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
             .select_related("actor")
             .order_by("at", "id"))
+
+
+@dataclass
+class HistoryLine:
+    """Consecutive entries of one actor and action, read as one line ("加入菜单项目 × 20")."""
+
+    at: datetime.datetime
+    until: datetime.datetime
+    actor: User | None
+    action: str
+    data: dict
+    n: int = 1
+
+
+def audit_summary(obj: models.Model, *, within: datetime.timedelta = datetime.timedelta(hours=1)
+                  ) -> list[HistoryLine]:
+    """A short history: a run of the same action by the same person within `within` of each
+    other is one line with its count; a reason given is never folded away."""
+    lines: list[HistoryLine] = []
+    for entry in audit_history(obj):
+        last = lines[-1] if lines else None
+        if (last is not None and last.action == entry.action
+                and last.actor == entry.actor and not entry.data.get("reason")
+                and not last.data.get("reason") and entry.at - last.until <= within):
+            last.until, last.n = entry.at, last.n + 1
+        else:
+            lines.append(HistoryLine(entry.at, entry.at, entry.actor, entry.action,
+                                     entry.data or {}))
+    return lines

@@ -11,6 +11,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import throttling
+from .addresses import client_ip
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -23,7 +24,7 @@ class ThrottledModelBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
             return None
-        ip = throttling.client_ip(request)
+        ip = client_ip(request)
         if throttling.locked_for(username, ip):
             raise PermissionDenied  # django.contrib.auth.authenticate() stops at it
         user = super().authenticate(request, username=username, password=password, **kwargs)

@@ -107,15 +107,15 @@ class Account:
 
 ACCOUNTS = {a.username: a for a in [
     Account("admin", "系统管理员", "超级管理员", "Django 管理后台 /admin/，全部数据"),
-    Account("district", "吴科长", f"教育局（{DISTRICT_NAME}）", "区内三所学校的汇总与监管"),
-    Account("principal", "陈校长", f"校长（{PRIMARY.name}）", "全校名册、课程、报名与报表"),
-    Account("principal2", "周校长", f"校长（{MIDDLE.name}）", "该校全校数据（看不到实验小学）"),
-    Account("finance", "孙会计", f"财务（{PRIMARY.name}）", "全校收费、减免与退费"),
-    Account("homeroom", "王老师", f"班主任（{PRIMARY.name} 一年级2班）",
+    Account("district", "吴国华", f"教育局（{DISTRICT_NAME}）", "区内三所学校的汇总与监管"),
+    Account("principal", "陈志强", f"校长（{PRIMARY.name}）", "全校名册、课程、报名与报表"),
+    Account("principal2", "周海燕", f"校长（{MIDDLE.name}）", "该校全校数据（看不到实验小学）"),
+    Account("finance", "孙丽娟", f"财务（{PRIMARY.name}）", "全校收费、减免与退费"),
+    Account("homeroom", "王静怡", f"班主任（{PRIMARY.name} 一年级2班）",
             "本班学生（含张小明）", "13600000001"),
-    Account("homeroom2", "李老师", f"班主任（{PRIMARY.name} 三年级1班）",
+    Account("homeroom2", "李建国", f"班主任（{PRIMARY.name} 三年级1班）",
             "本班学生（含张小红、刘洋）", "13600000002"),
-    Account("teacher", "赵老师", f"服务教师（{PRIMARY.name}）", "自己任教的课后服务班",
+    Account("teacher", "赵雪梅", f"服务教师（{PRIMARY.name}）", "自己任教的课后服务班",
             "13600000003"),
     Account("parent", "张伟", "家长", "两个孩子：张小明（一年级2班）、张小红（三年级1班）",
             "13700000001"),
@@ -286,12 +286,17 @@ def ensure_slots(term: Term) -> None:
 def ensure_homerooms(school: School, spec: SchoolSpec,
                      password_hash: str) -> dict[tuple[int, str], Homeroom]:
     rng = random.Random(f"{SEED}-{spec.code}-staff")
+    # Every teacher a full name of their own: two 王老师 cannot be told apart in a list.
+    taken = {a.display_name for a in ACCOUNTS.values()}
     homerooms = {}
     for grade_no in spec.grades:
         grade, _ = Grade.objects.get_or_create(school=school, number=grade_no,
                                                defaults={"name": GRADE_NAMES[grade_no]})
         for h, name in enumerate(spec.homerooms, start=1):
-            teacher_name = rng.choice(SURNAMES) + "老师"
+            teacher_name = person_name(rng)
+            while teacher_name in taken or len(teacher_name) < 3:
+                teacher_name = person_name(rng)
+            taken.add(teacher_name)
             head = ensure_head_teacher(school, spec, grade_no, h, name, teacher_name,
                                        password_hash)
             homeroom, created = Homeroom.objects.get_or_create(

@@ -1,19 +1,24 @@
 """Sign-in: the login page and the API's token, both refused while throttled
-(schools.throttling) with a message saying for how long."""
+(schools.throttling) with a message saying for how long; the password-reset e-mail."""
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import ValidationError
-from rest_framework import serializers
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from . import throttling
+from .addresses import client_ip
 from .authentication import fresh_token
+from .openapi import throttled
 
 
 class LoginForm(AuthenticationForm):
@@ -29,7 +34,7 @@ class LoginForm(AuthenticationForm):
 
     def _refuse_if_locked(self) -> None:
         self.locked_for = throttling.locked_for(self.cleaned_data.get("username"),
-                                                throttling.client_ip(self.request))
+                                                client_ip(self.request))
         if self.locked_for:
             raise ValidationError(throttling.locked_message(self.locked_for), code="locked")
 
@@ -45,17 +50,31 @@ class LoginPage(LoginView):
         return response
 
 
+class PasswordResetPage(PasswordResetView):
+    """The e-mail's link starts with SITE_URL, like every link the site sends, not with
+    whatever Host the request named."""
+
+    @property
+    def extra_email_context(self) -> dict:
+        return {"site_url": settings.SITE_URL.rstrip("/"),
+                "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+
 class ObtainTokenApi(ObtainAuthToken):
     """POST /api/v1/auth/token/ {"username", "password"} → {"token"}; wrong → 400; throttled
     → 429 with Retry-After. An expired token is replaced."""
 
     # DRF's view names its own parsers; the project's refuse what would crash the server.
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    permission_classes = [permissions.AllowAny]
 
+    @extend_schema(responses={
+        200: inline_serializer("Token", {"token": serializers.CharField()}),
+        429: throttled(_("登录失败次数过多，暂停登录；Retry-After 说明多少秒后可以再试。"))})
     def post(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, Mapping) else {}
         username = data.get("username") if isinstance(data.get("username"), str) else None
-        ip = throttling.client_ip(request)
+        ip = client_ip(request)
         _refuse_if_locked(username, ip)
         serializer = self.get_serializer(data=request.data)
         try:

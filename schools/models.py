@@ -269,6 +269,11 @@ class Staff(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def label(self) -> str:
+        """The full name, and the provider for external staff (R13): 陈志远（某培训中心）."""
+        return f"{self.name}（{self.provider_name}）" if self.provider_name else self.name
+
 
 class Homeroom(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="homerooms")

@@ -70,9 +70,6 @@ class StudentSerializer(serializers.ModelSerializer):
 
 
 class ServiceSlotSerializer(serializers.ModelSerializer):
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
-
     class Meta:
         model = ServiceSlot
         fields = ["id", "kind", "weekday", "start", "end", "class_hours"]

@@ -31,10 +31,6 @@ def _cache():
     return caches[settings.LOGIN_THROTTLE_CACHE]
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
-
-
 def _scopes(username: str | None, ip: str | None) -> list[tuple[str, str, int]]:
     """(scope, cache key, failures allowed) for the account and for the address."""
     scopes = []

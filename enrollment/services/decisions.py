@@ -42,7 +42,7 @@ def _decision_notice(application: Application, status_label: str, reason: str,
     notify(recipient=application.applicant, purpose="enrollment.decision",
             dedupe_key=f"enrollment.decision:{application.pk}:{application.status}:"
                        f"{at:%Y%m%d%H%M%S%f}",
-            subject=_("报名审核结果"), body=body,
+            subject=_("报名审核结果"), body=body, url=application.get_absolute_url(),
             payload={"application": application.pk, "status": application.status})
 
 
@@ -193,6 +193,7 @@ def application_decide_bulk(*, applications: Sequence[Application], principal: U
              dedupe_key=f"enrollment.decision:{a.pk}:approved",
              subject=_("报名审核结果"),
              body=_("%(student)s 的课后服务报名：已批准。") % {"student": a.student.name},
+             url=a.get_absolute_url(),
              payload={"application": a.pk, "status": a.status})
         for a in locked
     ])

@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -146,6 +147,7 @@ def withdrawal_decide(*, withdrawal: Withdrawal, principal: User, approve: bool,
                   if approve else _("%(student)s 的退出申请未获批准。理由：%(reason)s"))
             % {"student": enrolment.student.name, "date": withdrawal.effective_date,
                "reason": reason},
+            url=f"{reverse('enrollment:overview')}#student-{enrolment.student_id}",
             payload={"withdrawal": withdrawal.pk, "status": withdrawal.status})
     return withdrawal
 

@@ -3,6 +3,7 @@ placements made, a child's placement changed."""
 
 from collections import defaultdict
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,10 @@ from ..models import Menu, Placement, TemporaryClass
 
 def _class_line(cls: TemporaryClass) -> str:
     return f"{cls.name}（{cls.room or _('场地待定')}）"
+
+
+def _student_week_url(student_id: int, week) -> str:
+    return f"{reverse('scheduling:student-week', args=[student_id])}?week={week}"
 
 
 def _guardians_of(student_ids) -> dict[int, list[User]]:
@@ -60,7 +65,7 @@ def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
                   subject=_("%(student)s %(week)s 起一周分班结果") % {
                       "student": names[student_id], "week": week},
                   body="\n".join(week_of[student_id]),
-                  url=f"/scheduling/students/{student_id}/week/?week={menu.week}",
+                  url=_student_week_url(student_id, menu.week),
                   payload={"menu": menu.pk, "student": student_id})
              for student_id, guardians in _guardians_of(week_of).items()
              for guardian in guardians]
@@ -77,7 +82,8 @@ def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
             dedupe_key=f"scheduling.class_lists:{menu.pk}:{user_id}",
             subject=_("%(week)s 起一周您带的临时班名单") % {"week": week},
             body="\n".join(c.name for c in heads[staff_id]),
-            url=f"/scheduling/teachers/week/?week={menu.week}", payload={"menu": menu.pk}))
+            url=f"{reverse('scheduling:teacher-week')}?week={menu.week}",
+            payload={"menu": menu.pk}))
     notify_many(items)
 
 
@@ -89,6 +95,7 @@ def placement_changed(placement: Placement, action: str) -> None:
                         f"{link.guardian.user_id}:{timezone.now().timestamp()}",
              subject=_("%(student)s 的临时班有调整") % {"student": placement.student.name},
              body=_class_line(cls),
+             url=_student_week_url(placement.student_id, cls.menu.week),
              payload={"placement": placement.pk, "class": cls.pk})
         for link in GuardianStudent.objects.filter(student=placement.student)
         .select_related("guardian__user")
@@ -111,7 +118,7 @@ def placements_joined(placed: list[Placement]) -> None:
              dedupe_key=f"scheduling.joined:{menu.pk}:{student_id}:{guardian.pk}:{ps[-1].pk}",
              subject=_("%(student)s 已安排到托管自习班") % {"student": ps[0].student.name},
              body="\n".join(_class_line(p.temporary_class) for p in ps),
-             url=f"/scheduling/students/{student_id}/week/?week={menu.week}",
+             url=_student_week_url(student_id, menu.week),
              payload={"menu": menu.pk, "student": student_id})
         for (student_id, menu), ps in by_child.items() for guardian in guardians[student_id]
     ])
@@ -128,7 +135,7 @@ def joiners_waiting(waiting: dict[Menu, int]) -> None:
              subject=_("%(n)s 名分班后加入的学生暂无座位") % {"n": n},
              body=_("%(week)s 起一周：本年级托管自习班已满。请在临时班页面一键新开托管自习班。")
              % {"week": day_label(menu.week)},
-             url=f"/scheduling/menus/{menu.pk}/classes/#waiting",
+             url=f"{reverse('scheduling:classes', args=[menu.pk])}#waiting",
              payload={"menu": menu.pk, "waiting": n})
         for menu, n in waiting.items() for m in managers if m.school_id == menu.school_id
     ] if waiting else [])

@@ -30,6 +30,8 @@ class SeatPlan:
     classes: list[TemporaryClass] = field(default_factory=list)
     members: list[list[dict]] = field(default_factory=list)  # per class: placement fields
     stats: dict = field(default_factory=dict)
+    # Per slot, what the principal reads before confirming (see `_slot_report`).
+    report: list[dict] = field(default_factory=list)
 
 
 def _hardship(menu: Menu, student_ids: set[int], choices: int) -> dict[int, float]:
@@ -111,6 +113,7 @@ def plan_seats(menu: Menu, seed: str) -> SeatPlan:
                                                                                 "other_choice")
             counts[key] += 1
         unplaced = set(result.unplaced)
+        plan.report.append(_slot_report(slot, label, offers, children, result, cap, k))
         counts["unplaced"] += len(unplaced)
         counts["priority_unplaced"] += sum(1 for sid in unplaced if info[sid][2])
         leftovers = [sid for sid in info if sid not in result.placed]
@@ -122,6 +125,54 @@ def plan_seats(menu: Menu, seed: str) -> SeatPlan:
     plan.stats = counts | {"seed": seed, "solve_seconds": round(solve_seconds, 4),
                            "slots": len(by_slot), "cap": cap}
     return plan
+
+
+def _slot_report(slot: ServiceSlot, label: str, offers: list[MenuItem],
+                 children: list[allocation.Child], result: allocation.Result, cap: int,
+                 k: int) -> dict:
+    """One slot as the principal reads it: each activity's seats, how many ranked it first,
+    how many it took at each rank; the children left out with what they ranked and why it
+    could not be theirs; the study halls by grade. Ids only: names are read when shown."""
+    seats = {i.pk: min(i.capacity, cap) for i in offers}
+    grades = {i.pk: set(i.grades) for i in offers}
+    taken: dict[int, list[int]] = {i.pk: [0] * k for i in offers}
+    for item_id, rank in result.placed.values():
+        if rank <= k:
+            taken[item_id][rank - 1] += 1
+    first = defaultdict(int)
+    for child in children:
+        if child.ranked:
+            first[child.ranked[0]] += 1
+    left_out = []
+    by_id = {c.id: c for c in children}
+    for sid in sorted(result.unplaced):
+        child = by_id[sid]
+        reasons = []
+        for rank, item_id in enumerate(child.ranked, start=1):
+            if item_id not in seats:
+                why = "withdrawn"
+            elif child.grade not in grades[item_id]:
+                why = "grade"
+            elif rank > k:
+                why = "beyond"
+            else:
+                why = "full"
+            reasons.append([item_id, why])
+        left_out.append({"student": sid, "grade": child.grade, "priority": child.priority,
+                         "ranked": reasons})
+    halls = defaultdict(int)
+    for child in children:
+        if child.id not in result.placed:
+            halls[child.grade] += 1
+    return {"slot": slot.pk, "label": label, "children": len(children),
+            "with_choices": sum(1 for c in children if c.ranked),
+            "seats": sum(seats.values()),
+            "offers": [{"item": i.pk, "name": i.activity.name, "seats": seats[i.pk],
+                        "grades": sorted(grades[i.pk]), "first": first[i.pk],
+                        "placed": taken[i.pk]} for i in offers],
+            "left_out": left_out,
+            "study_halls": [{"grade": g, "children": n, "classes": math.ceil(n / cap)}
+                            for g, n in sorted(halls.items())]}
 
 
 def _study_halls(plan: SeatPlan, menu: Menu, slot: ServiceSlot, label: str, leftovers,
@@ -178,7 +229,8 @@ def menu_allocate(*, menu: Menu, user: User, commit: bool = True,
     seed = seed or secrets.token_hex(8)
     plan = plan_seats(menu, seed)
     run = AllocationRun.objects.create(menu=menu, seed=seed, committed=commit,
-                                       stats=plan.stats, created_by=user)
+                                       stats=plan.stats | {"report": plan.report},
+                                       created_by=user)
     if commit:
         classes = TemporaryClass.objects.bulk_create(plan.classes, batch_size=1000)
         Placement.objects.bulk_create([

@@ -10,7 +10,7 @@ from django.utils import timezone
 from scheduling import services
 from scheduling.models import Choice, Menu, Placement
 from schools.models import Staff
-from tests.browser.conftest import login
+from tests.browser.conftest import PHONE, login
 from tests.enrollment.conftest import (  # noqa: F401  fixtures
     apply_for,
     class_approved,
@@ -68,14 +68,36 @@ def test_principal_publishes_parent_chooses_principal_allocates(cast, phone, dra
     phone.click(f"a[href='/scheduling/menus/{menu.pk}/choose/{cast.child.pk}/']")
     monday = cast.term.slots.get(kind="afternoon", weekday=1)
     items = {i.activity.name: i for i in menu.items.filter(slot=monday)}
-    phone.select_option(f"#id_s{monday.pk}-rank1", str(items["象棋"].pk))
-    phone.select_option(f"#id_s{monday.pk}-rank2", str(items["足球"].pk))
+    card = phone.locator(f"#slot-{monday.pk}")
+    chess = card.locator(f"button.pick[data-item='{items['象棋'].pk}']")
+    football = card.locator(f"button.pick[data-item='{items['足球'].pk}']")
+    assert card.locator("select").first.is_hidden()  # the selects are the no-script fallback
+    # Football tapped by mistake, tapped again to take it out; then chess, then football.
+    football.tap()
+    football.tap()
+    assert football.get_attribute("aria-pressed") == "false"
+    chess.tap()
+    football.tap()
+    assert chess.get_attribute("aria-pressed") == "true"
+    assert chess.locator(".pick-rank").inner_text() == "1"
+    assert football.locator(".pick-rank").inner_text() == "2"
+    assert "①象棋 ②足球" in card.locator(".pick-summary").inner_text()
+    # "清除" on another slot's card leaves Monday's ranking alone.
+    tuesday = cast.term.slots.get(kind="afternoon", weekday=2)
+    other = phone.locator(f"#slot-{tuesday.pk}")
+    other.locator("button.pick").first.tap()
+    other.locator("button.pick-clear").tap()
+    assert other.locator("button[aria-pressed=true]").count() == 0
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.click("#save-choices")
     phone.wait_for_load_state("networkidle")
     assert "已保存" in phone.locator("main").inner_text()
     assert list(Choice.objects.filter(student=cast.child, slot=monday)
                 .values_list("item__activity__name", flat=True)) == ["象棋", "足球"]
+    assert not Choice.objects.filter(student=cast.child, slot=tuesday).exists()
+    # The page shown again starts from the saved ranking.
+    assert phone.locator(f"#slot-{monday.pk} button[aria-pressed=true]").count() == 2
+    assert phone.locator(f"#slot-{monday.pk} .pick-summary").inner_text().endswith("①象棋 ②足球")
 
     # The deadline passes; the principal allocates.
     Menu.objects.filter(pk=menu.pk).update(
@@ -98,3 +120,34 @@ def test_principal_publishes_parent_chooses_principal_allocates(cast, phone, dra
     timetable = phone.locator(".cards.week").inner_text()
     assert "周一课后·象棋" in timetable and "棋室" in timetable
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.usefixtures("enrolment")
+def test_a_parent_without_javascript_ranks_with_the_selects(cast, browser, live_server,
+                                                            draft_week):
+    """Without JavaScript the rank selects are the page, and a repeated activity comes back
+    with the error on its card and the entries kept."""
+    menu = services.menu_publish(menu=draft_week, user=cast.principal,
+                                 acknowledge_warnings=True)
+    context = browser.new_context(**PHONE, locale="zh-CN", base_url=live_server.url,
+                                  java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login(page, "parent", PASSWORD)
+        page.goto(f"/scheduling/menus/{menu.pk}/choose/{cast.child.pk}/")
+        monday = cast.term.slots.get(kind="afternoon", weekday=1)
+        items = {i.activity.name: str(i.pk) for i in menu.items.filter(slot=monday)}
+        assert page.locator(f"#slot-{monday.pk} button.pick").first.is_hidden()
+        page.select_option(f"#id_s{monday.pk}-rank1", items["象棋"])
+        page.select_option(f"#id_s{monday.pk}-rank2", items["象棋"])
+        page.click("#save-choices")
+        assert "同一活动不能重复填报" in page.locator(f"#slot-{monday.pk}").inner_text()
+        assert page.input_value(f"#id_s{monday.pk}-rank2") == items["象棋"]
+        page.select_option(f"#id_s{monday.pk}-rank2", items["足球"])
+        page.click("#save-choices")
+        assert "已保存" in page.locator("main").inner_text()
+        assert list(Choice.objects.filter(student=cast.child, slot=monday)
+                    .values_list("item__activity__name", flat=True)) == ["象棋", "足球"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

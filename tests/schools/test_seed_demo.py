@@ -158,3 +158,12 @@ def test_prints_the_accounts_and_password(seeded):
     assert "密码 pw-12345-x" in output
     for username in ACCOUNTS:
         assert username in output
+
+
+@pytest.mark.django_db
+def test_every_staff_member_has_a_full_name_of_their_own(seeded):
+    """Two 王老师 cannot be told apart where a teacher is chosen or listed."""
+    for school in School.objects.all():
+        names = list(Staff.objects.filter(school=school).values_list("name", flat=True))
+        assert len(names) == len(set(names)), school
+        assert not [n for n in names if n.endswith(("老师", "教练", "校长"))], school

@@ -1,11 +1,13 @@
-"""`manage.py seed_demo [--password P] [--quiet]`: the whole demo, stage by stage, each
-through its own app's demo module (the roster, then enrollment, then scheduling); later
-stages add theirs here. Idempotent: a second run adds nothing."""
+"""`manage.py seed_demo [--password P] [--url U] [--quiet]`: the whole demo, stage by stage,
+each through its own app's demo module (the roster, then enrollment, then scheduling); later
+stages add theirs here. Idempotent: a second run adds nothing. It ends with the table of the
+demo accounts, what to try with each, and the address to open."""
 
 import contextlib
 import logging
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -37,6 +39,22 @@ def quiet_delivery() -> Iterator[None]:
         logger.setLevel(level)
 
 
+# What to try first with each demo account, in the order of one child's way through the
+# service. A stage that adds pages adds its hint here; an account without one is listed last.
+TRY = {
+    "parent": "/enrollment/ 为张小明报名；/scheduling/menus/ 为张小红选课",
+    "parent2": "/enrollment/ 刘洋的报名（待班主任审核）",
+    "homeroom": "/enrollment/review/ 审核本班报名（张小明报名后也在这里）",
+    "homeroom2": "/enrollment/review/ 审核本班报名（含刘洋）",
+    "principal": "/enrollment/decide/ 审定报名、退出；/scheduling/menus/ 分班",
+    "teacher": "/scheduling/teachers/week/ 本周带的临时班与名单",
+    "principal2": "/ 另一所学校：看不到实验小学的任何数据",
+    "finance": "/ 全校今日概况",
+    "district": "/ 区内各校的参与率与待办",
+    "admin": "/admin/ Django 管理后台",
+}
+
+
 def analyse() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -48,10 +66,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", default=DEFAULT_PASSWORD,
                             help=f"演示账号的密码（默认 {DEFAULT_PASSWORD}）")
+        parser.add_argument("--url", default="",
+                            help="账号表下方提示打开的网址（默认 SITE_URL）")
         parser.add_argument("--quiet", action="store_true", help="不打印账号表")
 
     def handle(self, *args, **options):
         password = options["password"]
+        quiet = options["quiet"]
+        if not quiet:
+            self.stdout.write("正在建立示范数据（首次约需半分钟）……")
         today = timezone.localdate()
         password_hash = make_password(password)  # hashed once: the demo accounts share it
         # The enrollment notices are delivered on commit: kept off the console (see there).
@@ -62,24 +85,28 @@ class Command(BaseCommand):
             # plan the next stage's joins for empty tables and take minutes over them.
             analyse()
             # The enrollment stage's demo data: plans, applications, enrolments.
-            seed_enrollment(stdout=None if options["quiet"] else self.stdout)
+            seed_enrollment(stdout=None if quiet else self.stdout)
             analyse()
             # The scheduling stage's: this week's menu allocated, next week's open.
-            seed_scheduling(stdout=None if options["quiet"] else self.stdout)
-        if not options["quiet"]:
-            self.print_summary(schools, password)
+            seed_scheduling(stdout=None if quiet else self.stdout)
+        if not quiet:
+            self.print_summary(schools, password, options["url"] or settings.SITE_URL)
 
-    def print_summary(self, schools: dict[str, School], password: str) -> None:
+    def print_summary(self, schools: dict[str, School], password: str, url: str) -> None:
         out = self.stdout
         for school in schools.values():
             term = current_term(school.pk, timezone.localdate())
             out.write(f"{school.name}（{school.code}）：{school.students.count()} 名学生，"
                       f"{school.homerooms.count()} 个班，当前学期 {term.name if term else '—'}")
-        rows = [("账号", "角色", "可见范围")] + [(a.username, a.role, a.sees)
-                                                 for a in ACCOUNTS.values()]
+        order = [u for u in TRY if u in ACCOUNTS] + [u for u in ACCOUNTS if u not in TRY]
+        rows = [("账号", "角色", "先试试")] + [
+            (u, ACCOUNTS[u].role, TRY.get(u, ACCOUNTS[u].sees)) for u in order]
         widths = [max(display_width(r[i]) for r in rows) for i in range(2)]
         out.write("")
-        for username, role, sees in rows:
-            out.write(f"{pad(username, widths[0])}  {pad(role, widths[1])}  {sees}")
+        out.write(self.style.MIGRATE_HEADING(f"演示账号（密码均为 {password}）"))
+        for i, (username, role, hint) in enumerate(rows):
+            line = f"  {pad(username, widths[0])}  {pad(role, widths[1])}  {hint}"
+            out.write(self.style.MIGRATE_LABEL(line) if i == 0 else line)
         out.write("")
-        out.write(self.style.SUCCESS(f"账号  密码 {password}（以上账号相同）"))
+        out.write(self.style.SUCCESS(f"打开 {url.rstrip('/')}/ ，用上面任一账号登录，"
+                                     f"密码 {password}"))
