@@ -82,6 +82,11 @@ class TermPlan(models.Model):
         return [{**s, "weekday_name": WEEKDAY_NAMES.get(s["weekday"], s["weekday"]),
                  "kind_name": kinds.get(s["kind"], s["kind"])} for s in self.slots_snapshot]
 
+    def takes_applications_on(self, day: datetime.date) -> bool:
+        """R2: inside the application window (an open bound does not limit it)."""
+        return ((self.applications_open is None or self.applications_open <= day)
+                and (self.applications_close is None or day <= self.applications_close))
+
     @property
     def agreement_digest(self) -> str:
         return hashlib.sha256(self.agreement_text.encode()).hexdigest()

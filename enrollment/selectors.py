@@ -104,10 +104,7 @@ class ChildEnrollment:
 
     def window_open(self, today: datetime.date) -> bool:
         """Whether the plan takes applications on `today` (R2: inside its window)."""
-        plan = self.plan
-        return (plan is not None and plan.applications_open is not None
-                and plan.applications_open <= today
-                and (plan.applications_close is None or today <= plan.applications_close))
+        return self.plan is not None and self.plan.takes_applications_on(today)
 
 
 def child_enrollment(child: Student, today: datetime.date) -> ChildEnrollment:

@@ -18,7 +18,7 @@ from rest_framework.settings import api_settings
 from . import throttling
 from .addresses import client_ip
 from .authentication import fresh_token
-from .openapi import throttled
+from .openapi import error
 
 
 class LoginForm(AuthenticationForm):
@@ -70,7 +70,7 @@ class ObtainTokenApi(ObtainAuthToken):
 
     @extend_schema(responses={
         200: inline_serializer("Token", {"token": serializers.CharField()}),
-        429: throttled(_("登录失败次数过多，暂停登录；Retry-After 说明多少秒后可以再试。"))})
+        429: error(_("登录失败次数过多，暂停登录；Retry-After 说明多少秒后可以再试。"))})
     def post(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, Mapping) else {}
         username = data.get("username") if isinstance(data.get("username"), str) else None

@@ -12,7 +12,7 @@ Every operation gets, from what it takes and who may call it:
 - 413 and 415 when it takes a body (too large for the parsers of schools.api_parsers, or of a
   media type they do not read).
 A view states the rest with `@extend_schema(responses=...)`: a 409 with its `code`s
-(`conflict`), a 429 (`throttled`). Nothing here decides what the API answers; the fuzz test
+(`conflict`), a 429 (`error`). Nothing here decides what the API answers; the fuzz test
 (tests/test_schema_fuzz.py) holds the two together."""
 
 from django.utils.text import format_lazy
@@ -55,40 +55,37 @@ GENERIC = {
 }
 
 
-def _error(description) -> OpenApiResponse:
+def error(description) -> OpenApiResponse:
+    """An error response (`detail`, `code`), e.g. a view's 429."""
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
 def conflict(*codes: str) -> OpenApiResponse:
     """A 409 whose `code` is one of `codes` (API.md: `code` says which)."""
-    return _error(format_lazy(_("状态冲突，code 为以下之一：{codes}。"), codes=", ".join(codes)))
-
-
-def throttled(description) -> OpenApiResponse:
-    return _error(description)
+    return error(format_lazy(_("状态冲突，code 为以下之一：{codes}。"), codes=", ".join(codes)))
 
 
 # --- Query filters, as schools.params reads them -------------------------------------------
 
+def _query(name: str, schema: dict, description) -> OpenApiParameter:
+    return OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description)
+
+
 def int_filter(name: str, description) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID},
-                            OpenApiParameter.QUERY, description=description)
+    return _query(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID}, description)
 
 
 def date_filter(name: str, description) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "string", "format": "date"},
-                            OpenApiParameter.QUERY, description=description)
+    return _query(name, {"type": "string", "format": "date"}, description)
 
 
 def choice_filter(name: str, choices, description) -> OpenApiParameter:
     values = [str(c) for c in getattr(choices, "values", choices)]
-    return OpenApiParameter(name, {"type": "string", "enum": values},
-                            OpenApiParameter.QUERY, description=description)
+    return _query(name, {"type": "string", "enum": values}, description)
 
 
 def bool_filter(name: str, description) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "boolean"}, OpenApiParameter.QUERY,
-                            description=description)
+    return _query(name, {"type": "boolean"}, description)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -158,17 +155,17 @@ class AutoSchema(openapi.AutoSchema):
 
     def _error_response(self, status: int, description) -> dict:
         if status == 400:
-            error = self.resolve_serializer(ErrorSerializer, "response").ref
+            detail = self.resolve_serializer(ErrorSerializer, "response").ref
             component = ResolvedComponent(
                 name="ValidationError", type=ResolvedComponent.SCHEMA, object="ValidationError",
-                schema={"anyOf": [error, {"$ref": "#/components/schemas/FieldErrors"}]})
+                schema={"anyOf": [detail, {"$ref": "#/components/schemas/FieldErrors"}]})
             self.registry.register_on_missing(component)
             self.registry.register_on_missing(ResolvedComponent(
                 name="FieldErrors", type=ResolvedComponent.SCHEMA, object="FieldErrors",
                 schema=FIELD_ERRORS))
             return {**self._get_response_for_code(component.ref, "400"),
                     "description": description}
-        response = self._get_response_for_code(_error(description), str(status))
+        response = self._get_response_for_code(error(description), str(status))
         if status == 401:
             response["headers"] = {"WWW-Authenticate": {
                 "schema": {"type": "string", "enum": ["Token"]}, "required": True,

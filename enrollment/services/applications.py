@@ -65,6 +65,8 @@ def _check_signature(plan: TermPlan | None, signature: SignatureInput, guardian_
 
 
 def _check_window(plan: TermPlan, today: datetime.date) -> None:
+    if plan.takes_applications_on(today):
+        return
     if plan.applications_open and today < plan.applications_open:
         raise Conflict(_("报名将于 %(d)s 开始。") % {"d": plan.applications_open},
                        code="applications_not_open")

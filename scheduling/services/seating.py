@@ -113,14 +113,22 @@ def plan_seats(menu: Menu, seed: str) -> SeatPlan:
                                                                                 "other_choice")
             counts[key] += 1
         unplaced = set(result.unplaced)
-        plan.report.append(_slot_report(slot, label, offers, children, result, cap, k))
         counts["unplaced"] += len(unplaced)
         counts["priority_unplaced"] += sum(1 for sid in unplaced if info[sid][2])
         leftovers = [sid for sid in info if sid not in result.placed]
         counts["no_choice"] += sum(1 for sid in leftovers if sid not in unplaced)
         counts["study_hall"] += len(leftovers)
+        first_hall = len(plan.classes)
         _study_halls(plan, menu, slot, label, leftovers, info, unplaced, homerooms,
                      grade_names, cap, free, counts)
+        halls: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # grade → [children, classes]
+        for cls, members in zip(plan.classes[first_hall:], plan.members[first_hall:],
+                                strict=True):
+            halls[cls.grade][0] += len(members)
+            halls[cls.grade][1] += 1
+        plan.report.append(_slot_report(slot, label, offers, children, result, cap, k) | {
+            "study_halls": [{"grade": g, "children": n, "classes": c}
+                            for g, (n, c) in sorted(halls.items())]})
     counts["classes"] = len(plan.classes)
     plan.stats = counts | {"seed": seed, "solve_seconds": round(solve_seconds, 4),
                            "slots": len(by_slot), "cap": cap}
@@ -132,7 +140,8 @@ def _slot_report(slot: ServiceSlot, label: str, offers: list[MenuItem],
                  k: int) -> dict:
     """One slot as the principal reads it: each activity's seats, how many ranked it first,
     how many it took at each rank; the children left out with what they ranked and why it
-    could not be theirs; the study halls by grade. Ids only: names are read when shown."""
+    could not be theirs (the caller adds the study halls it made, by grade). Ids only: names
+    are read when shown."""
     seats = {i.pk: min(i.capacity, cap) for i in offers}
     grades = {i.pk: set(i.grades) for i in offers}
     taken: dict[int, list[int]] = {i.pk: [0] * k for i in offers}
@@ -160,19 +169,13 @@ def _slot_report(slot: ServiceSlot, label: str, offers: list[MenuItem],
             reasons.append([item_id, why])
         left_out.append({"student": sid, "grade": child.grade, "priority": child.priority,
                          "ranked": reasons})
-    halls = defaultdict(int)
-    for child in children:
-        if child.id not in result.placed:
-            halls[child.grade] += 1
     return {"slot": slot.pk, "label": label, "children": len(children),
             "with_choices": sum(1 for c in children if c.ranked),
             "seats": sum(seats.values()),
             "offers": [{"item": i.pk, "name": i.activity.name, "seats": seats[i.pk],
                         "grades": sorted(grades[i.pk]), "first": first[i.pk],
                         "placed": taken[i.pk]} for i in offers],
-            "left_out": left_out,
-            "study_halls": [{"grade": g, "children": n, "classes": math.ceil(n / cap)}
-                            for g, n in sorted(halls.items())]}
+            "left_out": left_out}
 
 
 def _study_halls(plan: SeatPlan, menu: Menu, slot: ServiceSlot, label: str, leftovers,

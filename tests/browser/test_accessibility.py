@@ -16,7 +16,7 @@ from enrollment.models import Enrolment
 from scheduling.models import Menu, TemporaryClass
 from schools.models import Homeroom, User
 from schools.selectors import children_of, monday_of
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, login
 from tests.conftest import DEMO_PASSWORD
 
 # `django_db` has the test database created; the pages read what `demo_server` committed.
@@ -145,11 +145,7 @@ def _walk(browser, demo_server, username: str, device: dict) -> list[str]:
     page = context.new_page()
     problems = []
     try:
-        page.goto("/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        login(page, username, DEMO_PASSWORD)
         for path in getattr(pages, username):
             response = page.goto(path)
             page.wait_for_load_state("networkidle")
@@ -168,26 +164,12 @@ def _walk(browser, demo_server, username: str, device: dict) -> list[str]:
     return problems
 
 
-def test_the_guardians_pages_on_a_phone(browser, demo_server):
-    problems = _walk(browser, demo_server, "parent", PHONE)
-    assert not problems, "\n".join(problems)
-
-
-def test_the_homeroom_teachers_pages_on_a_tablet(browser, demo_server):
-    problems = _walk(browser, demo_server, "homeroom", TABLET)
-    assert not problems, "\n".join(problems)
-
-
-def test_the_serving_teachers_pages_on_a_tablet(browser, demo_server):
-    problems = _walk(browser, demo_server, "teacher", TABLET)
-    assert not problems, "\n".join(problems)
-
-
-def test_the_principals_pages_on_a_tablet(browser, demo_server):
-    problems = _walk(browser, demo_server, "principal", TABLET)
-    assert not problems, "\n".join(problems)
-
-
-def test_the_district_officers_pages_on_a_tablet(browser, demo_server):
-    problems = _walk(browser, demo_server, "district", TABLET)
+@pytest.mark.parametrize("username, device", [
+    ("parent", PHONE), ("homeroom", TABLET), ("teacher", TABLET), ("principal", TABLET),
+    ("district", TABLET),
+], ids=["guardian-phone", "homeroom-tablet", "teacher-tablet", "principal-tablet",
+        "district-tablet"])
+def test_each_roles_pages_pass_axe_fit_the_screen_and_are_easy_to_tap(browser, demo_server,
+                                                                     username, device):
+    problems = _walk(browser, demo_server, username, device)
     assert not problems, "\n".join(problems)
