@@ -46,8 +46,12 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Two workers, as production runs them: one reserved for alerts, one for every lane (alerts
+# first) and the long jobs. Ctrl-C stops both.
 worker: install
-	$(BIN)/celery -A config worker -l info
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker -l info -Q alerts -c 1 -n alerts@%h & \
+	$(BIN)/celery -A config worker -l info -Q alerts,notices,bulk,celery -c 2 -n general@%h
 
 beat: install
 	$(BIN)/celery -A config beat -l info

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("notifications.api_urls")),
     path("", include("enrollment.api_urls")),
     path("", include("scheduling.api_urls")),
+    path("", include("attendance.api_urls")),
 ]

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from notifications.views import healthz
 from portal import views as portal_views
 from schools.login import LoginPage, PasswordResetPage
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     # The login page refuses sign-in while throttled (schools.throttling), with a message.
     path("accounts/login/", LoginPage.as_view(), name="login"),
     path("accounts/password_reset/", PasswordResetPage.as_view(), name="password_reset"),

@@ -290,8 +290,11 @@ def seed_applications(term: Term, plan: TermPlan, principal: User, *,
         services.application_review_bulk(applications=[created[p.pk] for p in members],
                                          reviewer=head_of(members[0]))
     if by_state[S.APPROVED]:
+        # The demo school has run since the term began: its children are enrolled from the
+        # first day, so this week is whole whichever day the demo is built.
         services.application_decide_bulk(
-            applications=[created[p.pk] for p in by_state[S.APPROVED]], principal=principal)
+            applications=[created[p.pk] for p in by_state[S.APPROVED]], principal=principal,
+            start_date=term.start)
     return Counter({state: len(members) for state, members in by_state.items()})
 
 

@@ -49,6 +49,7 @@ def applications_open_reminders(today: datetime.date) -> int:
         for user in _guardians_of_school(plan.term.school_id):
             rows.append(dict(
                 recipient=user, purpose="enrollment.applications_open",
+                school=plan.term.school_id,
                 dedupe_key=f"enrollment.applications_open:{plan.term_id}:{user.pk}",
                 subject=_("课后服务开始报名"),
                 body=_("%(school)s %(term)s 课后服务已开始报名，截止 %(close)s。请先阅读服务方案。")
@@ -69,6 +70,7 @@ def applications_closing_reminders(today: datetime.date) -> int:
                                          without_application_in_term=plan.term_id):
             rows.append(dict(
                 recipient=user, purpose="enrollment.applications_closing",
+                school=plan.term.school_id,
                 dedupe_key=f"enrollment.applications_closing:{plan.term_id}:{user.pk}",
                 subject=_("课后服务报名即将截止"),
                 body=_("%(school)s 课后服务报名将于 %(close)s 截止。如需参加，请尽快报名。")
@@ -87,7 +89,7 @@ def review_digests(today: datetime.date) -> int:
     counts = {row["student__homeroom__head_teacher__user_id"]: row["n"] for row in pending}
     users = User.objects.in_bulk(list(counts))
     return notify_many([
-        dict(recipient=users[uid], purpose="enrollment.review_digest",
+        dict(recipient=users[uid], purpose="enrollment.review_digest", urgency="bulk",
              dedupe_key=f"enrollment.review_digest:{uid}:{today.isoformat()}",
              subject=_("待班级审核的报名"),
              body=_("您的班级有 %(n)s 份课后服务报名等待审核。") % {"n": n},
@@ -104,7 +106,8 @@ def decision_digests(today: datetime.date) -> int:
         return 0
     members = school_managers(pending)
     return notify_many([
-        dict(recipient=m.user, purpose="enrollment.decision_digest",
+        dict(recipient=m.user, purpose="enrollment.decision_digest", urgency="bulk",
+             school=m.school_id,
              dedupe_key=f"enrollment.decision_digest:{m.user_id}:{m.school_id}:"
                         f"{today.isoformat()}",
              subject=_("待校长审定的报名"),

@@ -6,3 +6,21 @@ def unread_notifications(request):
     from .services import unread_count
 
     return {"unread_notifications": unread_count(user)}
+
+
+def delayed_alerts(request):
+    """The school's principal and office: a banner while an alert about their school has
+    waited longer than the limit (a worker or the SMS gateway is down)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from schools.selectors import school_ids_for
+
+    from .health import alert_backlog
+    from .views import MANAGERS
+
+    schools = school_ids_for(user, MANAGERS)
+    if not schools:
+        return {}
+    backlog = alert_backlog(schools)
+    return {"delayed_alerts": backlog} if backlog["late"] else {}

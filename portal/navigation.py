@@ -40,6 +40,10 @@ ENTRIES: list[Entry] = [
           _roles(Role.PRINCIPAL, Role.OFFICE, or_guardian=True)),
     Entry("scheduling:teacher-week", _("我的临时班"),
           _roles(Role.TEACHER, Role.HOMEROOM_TEACHER)),
+    # attendance
+    Entry("attendance:today", _("接送"),
+          _roles(Role.TEACHER, Role.HOMEROOM_TEACHER, Role.PRINCIPAL, Role.OFFICE,
+                 Role.DUTY_LEADER, or_guardian=True)),
 ]
 
 

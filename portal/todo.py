@@ -19,6 +19,7 @@ from enrollment.selectors import (
     waiting_by_school,
     withdrawals_to_decide,
 )
+from notifications.selectors import failed_deliveries
 from scheduling.selectors import (
     WeekTask,
     child_week,
@@ -193,6 +194,10 @@ def manager_steps(user: User, school: School, today: datetime.date,
             steps.append(Step(_("报名进行中"), reverse("enrollment:plan", args=[term.pk]),
                               Tone.WAIT, due=plan.applications_close))
     steps.extend(_week_step(task) for task in week_tasks(school.pk, now))
+    failed = failed_deliveries([school.pk], since=now - datetime.timedelta(days=7)).count()
+    if failed:
+        steps.append(Step(_("有通知未能送达家长，请电话联系"),
+                          reverse("notifications:deliveries") + "#failed", count=failed))
     return steps
 
 

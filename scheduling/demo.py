@@ -97,11 +97,16 @@ def rank_choices(menu: Menu, rng: random.Random, share: float, skip: set[int]) -
                   .prefetch_related("slots").order_by("student__student_no"))
     popularity = {spec[0]: weight for spec, weight in
                   zip(ACTIVITIES, [9, 6, 5, 4, 3, 7, 8, 3, 4, 2, 1], strict=True)}
+    days = selectors.week_slot_days(menu)  # the date each slot runs that week
     count = 0
     for enrolment in enrolments:
         student = enrolment.student
         for slot in enrolment.slots.all():
-            if slot.kind != AFTERNOON or rng.random() > share:
+            # An enrolment that starts mid-week has no choice to make for the days before.
+            if (slot.kind != AFTERNOON or slot.pk not in days
+                    or not enrolment.covers(days[slot.pk])):
+                continue
+            if rng.random() > share:
                 continue
             open_items = [i for i in items if i.slot_id == slot.pk
                           and student.grade.number in i.grades]

@@ -1,5 +1,6 @@
 """The scheduling stage's audit action names, defined once; labels are what a history shows."""
 
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from schools.audit import AuditAction
@@ -19,3 +20,9 @@ class SchedulingAction(AuditAction):
     PLACEMENT_SWAPPED = "scheduling.placement.swapped", _("对调临时班")
     PLACEMENT_JOINED = "scheduling.placement.joined", _("分班后加入托管自习班")
     STUDY_HALL_OPENED = "scheduling.study_hall.opened", _("新开托管自习班")
+
+
+# Sent inside the transaction that creates a week's temporary classes (an allocation's commit, a
+# study hall opened for joiners), so a later stage's reaction commits or rolls back with it:
+# attendance creates the classes' sessions. Arguments: `menu`, `classes` (a list).
+classes_created = Signal()

@@ -34,7 +34,7 @@ def choice_deadline_tomorrow(today: datetime.date | None = None) -> int:
             children.setdefault(link.guardian.user, []).append(link.student.name)
         deadline = moment_label(menu.choice_deadline)
         queued += notify_many([
-            dict(recipient=user, purpose="scheduling.choice_deadline",
+            dict(recipient=user, purpose="scheduling.choice_deadline", school=menu.school_id,
                  dedupe_key=f"scheduling.choice_deadline:{menu.pk}:{user.pk}",
                  subject=_("明天截止选课"),
                  body=_("%(names)s 还没有填报 %(week)s 起一周的活动志愿，选课将于 %(deadline)s "

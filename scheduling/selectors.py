@@ -233,6 +233,14 @@ def placements_on(term: Term, day: datetime.date, *, slot: ServiceSlot | int | N
     return qs
 
 
+def classes_of_weeks(start: datetime.date, end: datetime.date) -> QuerySet[TemporaryClass]:
+    """Every allocated temporary class of the weeks whose Monday is in [start, end], with its
+    week's menu, term and slot."""
+    return (TemporaryClass.objects.filter(menu__week__range=(start, end),
+                                          menu__status=Menu.Status.ALLOCATED)
+            .select_related("menu__term", "slot"))
+
+
 def class_members_on(temporary_class: TemporaryClass, day: datetime.date) -> QuerySet[Student]:
     """The children of a temporary class on `day`: placed in it, and enrolled in its slot and
     in force that day (a withdrawal effective mid-week drops out); none if the class does not

@@ -87,6 +87,12 @@ class School(models.Model):
         _("每时段可选志愿数"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)])
     complaint_phone = models.CharField(_("咨询投诉电话"), max_length=30, blank=True)
     complaint_email = models.EmailField(_("咨询投诉邮箱"), blank=True)
+    # R8 three attentions: a child not collected this long after the session's end is a late
+    # pickup, and the guardians are messaged (then others at +20 and +30 minutes).
+    pickup_grace_minutes = models.PositiveSmallIntegerField(
+        _("放学后等待家长的宽限分钟数"), default=10, validators=[MaxValueValidator(120)])
+    allows_walk_home = models.BooleanField(
+        _("允许凭家长书面许可自行离校"), default=False)
 
     class Meta:
         verbose_name = _("学校")
@@ -392,11 +398,13 @@ class Role(models.TextChoices):
     TEACHER = "teacher", _("服务教师")
     PRINCIPAL = "principal", _("校长")
     OFFICE = "office", _("课后服务办公室")
+    DUTY_LEADER = "duty_leader", _("值班领导")
     FINANCE = "finance", _("财务")
     DISTRICT = "district", _("教育局")
 
 
-SCHOOL_ROLES = {Role.HOMEROOM_TEACHER, Role.TEACHER, Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
+SCHOOL_ROLES = {Role.HOMEROOM_TEACHER, Role.TEACHER, Role.PRINCIPAL, Role.OFFICE, Role.FINANCE,
+                Role.DUTY_LEADER}
 # Roles that see the whole school's roster.
 SCHOOL_WIDE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
 

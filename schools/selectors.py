@@ -244,6 +244,22 @@ def school_managers(school_ids) -> QuerySet[Membership]:
             .select_related("user"))
 
 
+def duty_managers(school_ids) -> QuerySet[Membership]:
+    """Who answers for children on site (R8): principals, offices and duty leaders."""
+    return (Membership.objects.filter(
+        role__in=[Role.PRINCIPAL, Role.OFFICE, Role.DUTY_LEADER], school_id__in=list(school_ids))
+        .select_related("user"))
+
+
+def guardian_users_of(student_ids) -> dict[int, list[User]]:
+    """Each child's guardians' user accounts, primary contact first (one query)."""
+    guardians: dict[int, list[User]] = {}
+    for link in (GuardianStudent.objects.filter(student_id__in=list(student_ids))
+                 .select_related("guardian__user").order_by("-is_primary", "pk")):
+        guardians.setdefault(link.student_id, []).append(link.guardian.user)
+    return guardians
+
+
 def is_staff_of_school(user: User, school_id: int) -> bool:
     """Any staff role at the school, or a district officer over it."""
     if user.is_superuser:

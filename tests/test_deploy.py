@@ -23,14 +23,17 @@ def _command(service) -> str:
 
 def test_compose_describes_the_production_services():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "web", "worker-alerts", "worker", "beat"}
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert "gunicorn config.wsgi:application" in _command(services["web"])
     assert "migrate" in _command(services["web"])
     assert "celery -A config worker" in _command(services["worker"])
     assert "celery -A config beat" in _command(services["beat"])
-    for name in ("web", "worker", "beat"):
+    # A worker reserved for alerts; the general one takes them first, then everything else.
+    assert "-Q alerts " in _command(services["worker-alerts"])
+    assert "-Q alerts,notices,bulk,celery " in _command(services["worker"])
+    for name in ("web", "worker-alerts", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["DATABASE_URL"]

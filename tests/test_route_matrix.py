@@ -17,6 +17,7 @@ outside its scope. Which objects those are, per role, is `SCOPES[scope]`."""
 import datetime
 import re
 import types
+import uuid
 from typing import NamedTuple
 
 import pytest
@@ -27,6 +28,9 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path
 from django.utils import timezone
 
+from attendance import services as attendance
+from attendance.models import ClassSession, Handoff, Incident
+from attendance.pickup import daily_code
 from enrollment import services as enrollment
 from notifications.models import Notification
 from notifications.services import notify
@@ -112,6 +116,10 @@ MATRIX: dict[str, Route] = {
                                      query={"school": "school"}),
     "notifications/": signed_in(PAGE),
     "notifications/read/": signed_in(PAGE, 405),
+    # The school's principal and office: their school's undelivered alerts and failures.
+    "notifications/deliveries/": get("", "school", {"anon": PAGE, PRINCIPALS: 200, "*": 404}),
+    # For load balancers: no sign-in, no personal data.
+    "healthz": get("", "school", {"*": 200}),
     # Staff without children go to their queue; roles without one have no such page.
     "enrollment/": get("", "school", {"anon": PAGE, PARENTS: 200,
                                       f"{HOMEROOMS} {PRINCIPALS}": 302, "*": 404}),
@@ -256,6 +264,52 @@ MATRIX: dict[str, Route] = {
         "class", "child", {"anon": API, PRINCIPALS: "400/404", "*": 404}),
     "api/v1/placements/<int:pk>/move/": post(
         "placement", "child", {"anon": API, PRINCIPALS: "400/404", "*": 404}),
+    # --- attendance: the session's serving teacher acts; the principal sees the day --------
+    # A serving teacher's sessions, a guardian's children; the principal is sent to the day.
+    "attendance/": get("", "school", {"anon": PAGE, PRINCIPALS: 302, "*": 200}),
+    "attendance/sessions/<int:pk>/": get(
+        "session", "child", {"anon": PAGE, f"teacher {PRINCIPALS}": "200/404", "*": 404}),
+    # The page shows the principal's own school's day, whatever the date.
+    "attendance/days/<str:date>/": get("sday", "school", {"anon": PAGE, PRINCIPALS: 200,
+                                                          "*": 404}),
+    # A child's attendance: their guardian and the staff who see the child, not the district.
+    "attendance/children/<int:pk>/": get(
+        "student", "child", {"anon": PAGE, "officer officer2": "404/404", "*": "200/404"}),
+    "api/v1/sessions/": signed_in(API),
+    "api/v1/sessions/<int:pk>/": get(
+        "session", "child", {"anon": API, f"teacher {PRINCIPALS}": "200/404", "*": 404}),
+    # Empty bodies: 400 for the session's teacher, 404 for everyone else.
+    **{f"api/v1/sessions/<int:pk>/{action}/": post(
+        "session", "child", {"anon": API, "teacher": "400/404", "*": 404})
+       for action in ("roll-call", "incidents", "handoffs", "record")},
+    "api/v1/sessions/<int:pk>/teacher/": post(
+        "session", "child", {"anon": API, PRINCIPALS: "400/404", "*": 404}),
+    "api/v1/schools/<int:pk>/days/<isodate:date>/": get(
+        "school sday", "school", {"anon": API, PRINCIPALS: "200/404", "*": 404}),
+    # Every child of that day is on leave: nothing is left, so the day closes (once).
+    "api/v1/schools/<int:pk>/days/<isodate:date>/close/": post(
+        "school sday", "school", {"anon": API, PRINCIPALS: "200/404", "*": 404}),
+    "api/v1/students/<int:pk>/pickup-adults/": get(
+        "student", "child", {"anon": API, "officer officer2": "404/404", "*": "200/404"}),
+    "api/v1/pickup-adults/<int:pk>/": get("adult", "child", {"anon": API, "*": 405}),
+    "api/v1/students/<int:pk>/delegations/": post(
+        "student", "child", {"anon": API, PARENTS: "400/404", "*": 404}),
+    "api/v1/students/<int:pk>/pickup-code/": get(
+        "student", "child", {"anon": API, PARENTS: "200/404", "*": 404}),
+    "api/v1/students/<int:pk>/walk-home/": post(
+        "student", "child", {"anon": API, PARENTS: "400/404", "*": 404}),
+    "api/v1/students/<int:pk>/restricted-adults/": post(
+        "student", "child", {"anon": API, PRINCIPALS: "400/404", "*": 404}),
+    "api/v1/students/<int:pk>/attendance/": get(
+        "student", "child", {"anon": API, "officer officer2": "404/404", "*": "200/404"}),
+    "api/v1/handoffs/<int:pk>/dispute/": post(
+        "handoff", "child", {"anon": API, PARENTS: "400/404", "*": 404},
+        body={"note": "x" * 501}),
+    # Acknowledging is idempotent: the guardian's own incident answers 200.
+    "api/v1/incidents/<int:pk>/acknowledge/": post(
+        "incident", "child", {"anon": API, PARENTS: "200/404", "*": 404}),
+    "api/v1/incidents/<int:pk>/resolve/": post(
+        "incident", "child", {"anon": API, f"teacher {PRINCIPALS}": "400/404", "*": 404}),
     # Any body that passes validation swaps (or, for a placement with itself, crashes: see
     # tests/scheduling/test_swap_itself.py); the swap's scope checks are in
     # tests/scheduling/test_api.py.
@@ -339,18 +393,18 @@ def test_a_route_added_without_an_entry_is_reported():
     urls = types.ModuleType("urls_with_new_routes")
     urls.urlpatterns = [
         *get_resolver().url_patterns,
-        path("api/v1/sessions/<int:pk>/roll-call/", _view, name="api-session-roll-call"),
-        path("attendance/today/", _view, name="today"),
+        path("api/v1/sessions/<int:pk>/pause/", _view, name="api-session-pause"),
+        path("attendance/tomorrow/", _view, name="tomorrow"),
         path("admin-tools/", _view),  # only the /admin/ prefix is excluded
     ]
     with override_settings(ROOT_URLCONF=urls):
         missing, stale = uncovered()
     assert missing == {"admin-tools/": "(unnamed)",
-                       "api/v1/sessions/<int:pk>/roll-call/": "api-session-roll-call",
-                       "attendance/today/": "today"}
+                       "api/v1/sessions/<int:pk>/pause/": "api-session-pause",
+                       "attendance/tomorrow/": "tomorrow"}
     assert stale == []
     report = coverage_report(missing, stale)
-    assert "3 route(s) without an entry" in report and "api-session-roll-call" in report
+    assert "3 route(s) without an entry" in report and "api-session-pause" in report
 
 
 def test_a_route_removed_but_still_listed_is_reported():
@@ -574,6 +628,25 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
     today = timezone.localdate()
     past_monday = (today - datetime.timedelta(days=today.weekday() or 7)).isoformat()
     objects["past_monday"] = per_school(past_monday, past_monday, past_monday)
+    day = types.SimpleNamespace(pk=_next_monday().isoformat())
+    objects["sday"] = per_school(day, day, day)
+    objects["session"] = {k: ClassSession.objects.get(temporary_class=cls)
+                          for k, cls in objects["class"].items()}
+    objects["incident"], objects["handoff"], objects["adult"] = {}, {}, {}
+    for k, session in objects["session"].items():
+        student = objects["student"][k]
+        reply = attendance.incident_report(session=session, user=cast.principal,
+                                           student_id=student.pk, kind="other", note="测试",
+                                           client_id=uuid.uuid4())
+        objects["incident"][k] = Incident.objects.get(pk=reply.body["id"])
+        reply = attendance.handoff_release(
+            session=session, user=cast.principal, client_id=uuid.uuid4(),
+            data={"student": student.pk, "released_to": "guardian",
+                  "pickup_code": daily_code(student.pk, session.date)})
+        objects["handoff"][k] = Handoff.objects.get(pk=reply.body["id"])
+        objects["adult"][k] = attendance.pickup_adult_add(
+            student=student, user=objects["guardian"][k].user, name="李芳", relation="奶奶",
+            phone="13900001234")
 
     users = {role: getattr(cast, CAST_ATTR.get(role, role)) for role in ROLES if role != "anon"}
     objects["notification"] = {}

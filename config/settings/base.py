@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "notifications.context_processors.unread_notifications",
+                "notifications.context_processors.delayed_alerts",
                 "portal.navigation.navigation",
             ],
         },
@@ -150,11 +151,46 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Publishing fails fast: one connection attempt of at most 0.2 s, no retry (kombu's and Celery's
+# defaults wait 0.6–6 s). The outbox rows are in PostgreSQL; the rescan is the retry. Workers
+# reconnect with their own backoff (broker_connection_retry). A task held by a worker that died
+# is handed out again after the visibility timeout: longer than any task runs, and nothing here
+# is scheduled with a countdown (transient failures wait in the outbox, not in the broker).
+# Queues are consumed in the order a worker lists them ("priority"): alerts first.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 1800,
+    "socket_connect_timeout": 0.2,
+    "max_retries": 0,
+    "queue_order_strategy": "priority",
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
+# Beat wakes at least this often, so /healthz sees it tick.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 15
+
+# Message lanes: a Celery queue per urgency (notifications.Notification.Urgency). Production
+# runs a worker reserved for alerts beside the general one (docker-compose.yml, make worker).
+NOTIFICATION_QUEUES = {"alert": "alerts", "notice": "notices", "bulk": "bulk"}
+# A published row still pending, or a claim still open, after this long is published again by
+# the rescan (seconds).
+NOTIFICATION_REQUEUE_AFTER = {
+    "alert": env.int("NOTIFICATION_ALERT_REQUEUE_AFTER", default=60),
+    "notice": env.int("NOTIFICATION_NOTICE_REQUEUE_AFTER", default=180),
+    "bulk": env.int("NOTIFICATION_BULK_REQUEUE_AFTER", default=600),
+}
+NOTIFICATION_RESCAN_EVERY = env.float("NOTIFICATION_RESCAN_EVERY", default=60.0)
+# /healthz answers 503, and school managers see a banner, when an alert has waited this long.
+ALERT_DELAY_LIMIT = 120
+CELERY_TASK_ROUTES = {
+    # The rescan rides the alert lane, so a long job in the default queue never holds it up.
+    "notifications.tasks.requeue": {"queue": NOTIFICATION_QUEUES["alert"]},
+    "attendance.tasks.scan_late_pickups": {"queue": NOTIFICATION_QUEUES["alert"]},
+}
 CELERY_BEAT_SCHEDULE = {
-    "notifications-redeliver-stale": {
-        "task": "notifications.tasks.redeliver_stale",
-        "schedule": 300.0,
+    "notifications-requeue": {
+        "task": "notifications.tasks.requeue",
+        "schedule": NOTIFICATION_RESCAN_EVERY,
     },
     # Daily scans; each reminder claims a unique outbox row, so a rerun sends nothing twice.
     "enrollment-reminders": {
@@ -164,6 +200,15 @@ CELERY_BEAT_SCHEDULE = {
     "enrollment-end-due-enrolments": {
         "task": "enrollment.tasks.end_due_enrolments",
         "schedule": crontab(hour=0, minute=10),
+    },
+    # R8: late pickups escalate by the minute; the route keeps the scan in the alert lane.
+    "attendance-late-pickups": {
+        "task": "attendance.tasks.scan_late_pickups",
+        "schedule": 60.0,
+    },
+    "attendance-ensure-sessions": {
+        "task": "attendance.tasks.ensure_sessions",
+        "schedule": crontab(hour=1, minute=0),
     },
     "scheduling-choice-deadline-reminders": {
         "task": "scheduling.tasks.send_choice_deadline_reminders",
@@ -176,6 +221,12 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="课后服务 <noreply@kehou.local>")
 SMS_BACKEND = env("SMS_BACKEND", default="notifications.channels.ConsoleSMSBackend")
+# notifications.channels.WebhookSMSBackend posts here.
+SMS_WEBHOOK_URL = env("SMS_WEBHOOK_URL", default="")
+# Seconds a send may take before it counts as failed (and is retried): well under the alert
+# claim timeout, so a slow send is not mistaken for a dead worker.
+SMS_TIMEOUT = 10
+EMAIL_TIMEOUT = 10
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

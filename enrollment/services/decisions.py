@@ -40,6 +40,7 @@ def _decision_notice(application: Application, status_label: str, reason: str,
     if reason:
         body += _("理由：%(reason)s") % {"reason": reason}
     notify(recipient=application.applicant, purpose="enrollment.decision",
+           school=application.term.school_id,
             dedupe_key=f"enrollment.decision:{application.pk}:{application.status}:"
                        f"{at:%Y%m%d%H%M%S%f}",
             subject=_("报名审核结果"), body=body, url=application.get_absolute_url(),
@@ -189,7 +190,7 @@ def application_decide_bulk(*, applications: Sequence[Application], principal: U
     _audit_bulk(principal, EnrollmentAction.APPLICATION_DECIDED, locked,
                 {"decision": "approve", "bulk": True})
     notify_many([
-        dict(recipient=a.applicant, purpose="enrollment.decision",
+        dict(recipient=a.applicant, purpose="enrollment.decision", school=a.term.school_id,
              dedupe_key=f"enrollment.decision:{a.pk}:approved",
              subject=_("报名审核结果"),
              body=_("%(student)s 的课后服务报名：已批准。") % {"student": a.student.name},

@@ -141,6 +141,7 @@ def withdrawal_decide(*, withdrawal: Withdrawal, principal: User, approve: bool,
                  data={"approve": approve, "reason": reason,
                        "effective_date": withdrawal.effective_date.isoformat()})
     notify(recipient=withdrawal.requested_by, purpose="enrollment.withdrawal",
+           school=enrolment.term.school_id,
             dedupe_key=f"enrollment.withdrawal:{withdrawal.pk}:{withdrawal.status}",
             subject=_("退出申请结果"),
             body=(_("%(student)s 的退出申请已批准，课后服务至 %(date)s（含当天）结束。")

@@ -20,7 +20,7 @@ from schools.formats import weekday_name
 from schools.models import ServiceSlot, Staff, User
 
 from .. import selectors
-from ..events import SchedulingAction
+from ..events import SchedulingAction, classes_created
 from ..models import Menu, Placement, TemporaryClass
 from . import notices
 
@@ -131,4 +131,5 @@ def study_hall_open(*, menu: Menu, slot: ServiceSlot, grade: int, user: User) ->
                  school=menu.school, data={"slot": slot.pk, "grade": grade,
                                            "students": [p.student_id for p in placed]})
     notices.placements_joined(placed)
+    classes_created.send(sender=TemporaryClass, menu=menu, classes=[hall])
     return hall

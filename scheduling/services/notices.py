@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from notifications.services import notify_many
 from schools.formats import day_label, moment_label
 from schools.models import GuardianStudent, Staff, User
-from schools.selectors import school_managers
+from schools.selectors import guardian_users_of, school_managers
 
 from .. import selectors
 from ..models import Menu, Placement, TemporaryClass
@@ -24,21 +24,12 @@ def _student_week_url(student_id: int, week) -> str:
     return f"{reverse('scheduling:student-week', args=[student_id])}?week={week}"
 
 
-def _guardians_of(student_ids) -> dict[int, list[User]]:
-    """Each child's guardians' user accounts (one query)."""
-    guardians: dict[int, list[User]] = defaultdict(list)
-    for link in GuardianStudent.objects.filter(student_id__in=student_ids).select_related(
-            "guardian__user"):
-        guardians[link.student_id].append(link.guardian.user)
-    return guardians
-
-
 def menu_published(menu: Menu) -> None:
     """The guardians of the children enrolled that week: the menu is out, choose by the
     deadline."""
     deadline = moment_label(menu.choice_deadline)
     notify_many([
-        dict(recipient=guardian, purpose="scheduling.menu_published",
+        dict(recipient=guardian, purpose="scheduling.menu_published", school=menu.school_id,
              dedupe_key=f"scheduling.menu_published:{menu.pk}:{menu.version}:{guardian.pk}",
              subject=_("%(week)s 起一周课后服务菜单已发布") % {
                  "week": day_label(menu.week)},
@@ -60,14 +51,14 @@ def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
         week_of[p.student_id].append(_class_line(p.temporary_class))
         names[p.student_id] = p.student.name
     week = day_label(menu.week)
-    items = [dict(recipient=guardian, purpose="scheduling.placement",
+    items = [dict(recipient=guardian, purpose="scheduling.placement", school=menu.school_id,
                   dedupe_key=f"scheduling.placement:{menu.pk}:{student_id}:{guardian.pk}",
                   subject=_("%(student)s %(week)s 起一周分班结果") % {
                       "student": names[student_id], "week": week},
                   body="\n".join(week_of[student_id]),
                   url=_student_week_url(student_id, menu.week),
                   payload={"menu": menu.pk, "student": student_id})
-             for student_id, guardians in _guardians_of(week_of).items()
+             for student_id, guardians in guardian_users_of(week_of).items()
              for guardian in guardians]
     heads = defaultdict(list)
     for c in classes:
@@ -78,7 +69,7 @@ def placements_made(menu: Menu, classes: list[TemporaryClass]) -> None:
     users = User.objects.in_bulk(teacher_users.values())
     for staff_id, user_id in teacher_users.items():
         items.append(dict(
-            recipient=users[user_id], purpose="scheduling.class_lists",
+            recipient=users[user_id], purpose="scheduling.class_lists", school=menu.school_id,
             dedupe_key=f"scheduling.class_lists:{menu.pk}:{user_id}",
             subject=_("%(week)s 起一周您带的临时班名单") % {"week": week},
             body="\n".join(c.name for c in heads[staff_id]),
@@ -91,6 +82,7 @@ def placement_changed(placement: Placement, action: str) -> None:
     cls = placement.temporary_class
     notify_many([
         dict(recipient=link.guardian.user, purpose="scheduling.placement_changed",
+             school=cls.menu.school_id,
              dedupe_key=f"scheduling.placement_changed:{placement.pk}:{cls.pk}:{action}:"
                         f"{link.guardian.user_id}:{timezone.now().timestamp()}",
              subject=_("%(student)s 的临时班有调整") % {"student": placement.student.name},
@@ -112,9 +104,9 @@ def placements_joined(placed: list[Placement]) -> None:
     by_child: dict[tuple[int, Menu], list[Placement]] = defaultdict(list)
     for p in rows:
         by_child[(p.student_id, p.menu)].append(p)
-    guardians = _guardians_of({student_id for student_id, _menu in by_child})
+    guardians = guardian_users_of({student_id for student_id, _menu in by_child})
     notify_many([
-        dict(recipient=guardian, purpose="scheduling.joined",
+        dict(recipient=guardian, purpose="scheduling.joined", school=menu.school_id,
              dedupe_key=f"scheduling.joined:{menu.pk}:{student_id}:{guardian.pk}:{ps[-1].pk}",
              subject=_("%(student)s 已安排到托管自习班") % {"student": ps[0].student.name},
              body="\n".join(_class_line(p.temporary_class) for p in ps),
@@ -129,7 +121,7 @@ def joiners_waiting(waiting: dict[Menu, int]) -> None:
     room in their grade's study halls; the classes page seats them in one click."""
     managers = list(school_managers({menu.school_id for menu in waiting}))
     notify_many([
-        dict(recipient=m.user, purpose="scheduling.joiners_waiting",
+        dict(recipient=m.user, purpose="scheduling.joiners_waiting", school=menu.school_id,
              dedupe_key=f"scheduling.joiners_waiting:{menu.pk}:{m.user_id}:"
                         f"{timezone.now().timestamp()}",
              subject=_("%(n)s 名分班后加入的学生暂无座位") % {"n": n},
@@ -151,6 +143,7 @@ def on_leave_reported(sender, *, leave, user, **kwargs) -> None:
         "temporary_class__head_teacher__user")
     notify_many([
         dict(recipient=seat.temporary_class.head_teacher.user, purpose="scheduling.late_leave",
+             school=leave.enrolment.term.school_id,
              dedupe_key=f"scheduling.late_leave:{leave.pk}:{seat.temporary_class_id}",
              subject=_("%(student)s 今天请假（截止后报告）") % {"student": leave.student.name},
              body=_("%(class)s：%(reason)s") % {"class": seat.temporary_class.name,

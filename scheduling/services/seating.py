@@ -18,7 +18,7 @@ from schools.formats import moment_label, weekday_name
 from schools.models import ServiceSlot, Staff, User
 
 from .. import allocation, selectors
-from ..events import SchedulingAction
+from ..events import SchedulingAction, classes_created
 from ..models import AllocationRun, Choice, Menu, MenuItem, Placement, TemporaryClass
 from . import notices
 
@@ -243,6 +243,7 @@ def menu_allocate(*, menu: Menu, user: User, commit: bool = True,
         menu.status = Menu.Status.ALLOCATED
         menu.save(update_fields=["status"])
         notices.placements_made(menu, classes)
+        classes_created.send(sender=TemporaryClass, menu=menu, classes=classes)
     plan.stats["request_seconds"] = round(time.perf_counter() - started, 3)
     audit_record(actor=user, action=SchedulingAction.MENU_ALLOCATED if commit
                  else SchedulingAction.MENU_PREVIEWED, obj=menu, school=menu.school,

@@ -7,12 +7,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from notifications.channels import DeliveryError, LocmemSMSBackend
+from notifications.channels import SMS, LocmemSMSBackend
 from notifications.models import Notification
 from notifications.services import (
     MAX_ATTEMPTS,
     notification_deliver,
-    notifications_redeliver_stale,
+    notifications_requeue,
     notify,
     notify_many,
 )
@@ -79,7 +79,20 @@ def test_sms_goes_to_the_guardians_phone(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notify(**_notice(guardian.user, channels=["sms"]))
     assert LocmemSMSBackend.outbox == [
-        ("13912345678", "【课后服务】张小明 的课后服务报名：已批准。")]
+        SMS("13912345678", "【课后服务】张小明 的课后服务报名：已批准。", "test.notice:1#sms")]
+
+
+@pytest.mark.django_db
+def test_an_sms_reaches_a_person_without_an_account(django_capture_on_commit_callbacks):
+    """An adult a guardian authorised to collect a child has a phone, not an account."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify(**_notice(None, to_name="李芳", to_phone="13900001111",
+                                channels=["in_app", "sms", "email"])) == 1
+    row = Notification.objects.get(dedupe_key="test.notice:1#sms")
+    assert row.recipient is None and row.status == Status.SENT
+    assert str(row) == "短信 → 李芳: 报名结果"
+    assert [(m.phone, m.key) for m in LocmemSMSBackend.outbox] == [
+        ("13900001111", "test.notice:1#sms")]
 
 
 @pytest.mark.django_db
@@ -96,16 +109,21 @@ class FlakySMS:
 
     calls = 0
 
-    def send(self, phone, text):
+    def send(self, phone, text, *, key):
         FlakySMS.calls += 1
         if FlakySMS.calls <= 2:
             raise ConnectionError("gateway unreachable")
-        LocmemSMSBackend.outbox.append((phone, text))
+        LocmemSMSBackend.outbox.append(SMS(phone, text, key))
+
+
+def _due_now(row):
+    """Skip the backoff: the row is due again."""
+    Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
 
 
 @pytest.mark.django_db
-def test_a_transient_failure_is_retried_until_sent(settings,
-                                                   django_capture_on_commit_callbacks):
+def test_a_transient_failure_backs_off_and_the_rescan_retries_it(
+        settings, django_capture_on_commit_callbacks):
     settings.SMS_BACKEND = "tests.notifications.test_outbox.FlakySMS"
     FlakySMS.calls = 0
     guardian = f.GuardianFactory()
@@ -113,11 +131,26 @@ def test_a_transient_failure_is_retried_until_sent(settings,
         notify(**_notice(guardian.user, channels=["sms"]))  # the first try fails
     row = Notification.objects.get(recipient=guardian.user)
     assert row.status == Status.PENDING and row.attempts == 1
-    with pytest.raises(DeliveryError):
-        notification_deliver(notification_id=row.pk)
-    assert notification_deliver(notification_id=row.pk) == Status.SENT
+    # It waits out its backoff (60 s for a notice), not in the broker: nothing is queued.
+    assert row.queued_at is None
+    assert 55 <= (row.due_at - timezone.now()).total_seconds() <= 60
+    # A duplicate task before it is due sends nothing and claims nothing.
+    assert notification_deliver(notification_id=row.pk) == Status.PENDING
+    assert FlakySMS.calls == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_requeue() == 0  # not due yet
+    _due_now(row)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_requeue() == 1  # fails again: backoff doubles
     row.refresh_from_db()
-    assert row.attempts == 3 and row.last_error == "gateway unreachable"
+    assert row.attempts == 2
+    assert 115 <= (row.due_at - timezone.now()).total_seconds() <= 120
+    _due_now(row)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_requeue() == 1
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.attempts == 3
+    assert row.last_error == "gateway unreachable" and row.crash_retries == 0
     assert len(LocmemSMSBackend.outbox) == 1
 
 
@@ -129,26 +162,146 @@ def test_it_gives_up_after_the_last_attempt(settings):
     row = Notification.objects.create(recipient=guardian.user, channel="sms", purpose="t",
                                       dedupe_key="t#sms", subject="s", body="b")
     for _ in range(MAX_ATTEMPTS - 1):
-        with pytest.raises(DeliveryError):
-            notification_deliver(notification_id=row.pk)
+        assert notification_deliver(notification_id=row.pk) == Status.PENDING
+        _due_now(row)
     assert notification_deliver(notification_id=row.pk) == Status.FAILED
     assert notification_deliver(notification_id=row.pk) == Status.FAILED
     assert FlakySMS.calls == -100 + MAX_ATTEMPTS
 
 
+def _row(user, key, *, urgency="notice", channel="email", **fields):
+    row = Notification.objects.create(recipient=user, channel=channel, purpose="test.notice",
+                                      dedupe_key=f"{key}#{channel}", urgency=urgency,
+                                      subject="s", body="b")
+    Notification.objects.filter(pk=row.pk).update(**fields)
+    return row
+
+
 @pytest.mark.django_db
-def test_stale_pending_rows_are_enqueued_again(django_capture_on_commit_callbacks):
+def test_the_rescan_takes_what_is_not_known_to_be_in_the_broker(
+        django_capture_on_commit_callbacks):
+    """Alerts after 60 s, notices after 3 minutes, bulk after 10; rows never published (the
+    broker was down) at once; open claims of dead workers after the same timeouts."""
     user = f.UserFactory(email="li@example.cn")
-    row = Notification.objects.create(
-        recipient=user, channel="email", purpose="test.notice", dedupe_key="lost#email",
-        subject="s", body="b")
-    Notification.objects.filter(pk=row.pk).update(
-        created_at=timezone.now() - datetime.timedelta(hours=1))
+    now = timezone.now()
+    ago = lambda s: now - datetime.timedelta(seconds=s)  # noqa: E731
+    taken = [
+        _row(user, "alert-61", urgency="alert", queued_at=ago(61)),
+        _row(user, "notice-181", urgency="notice", queued_at=ago(181)),
+        _row(user, "bulk-601", urgency="bulk", queued_at=ago(601)),
+        _row(user, "never-published", urgency="bulk", queued_at=None),
+        _row(user, "dead-claim", urgency="alert", status="sending", attempts=1,
+             claimed_at=ago(61)),
+    ]
+    left = [
+        _row(user, "alert-30", urgency="alert", queued_at=ago(30)),
+        _row(user, "notice-90", urgency="notice", queued_at=ago(90)),
+        _row(user, "bulk-300", urgency="bulk", queued_at=ago(300)),
+        _row(user, "backing-off", urgency="alert", queued_at=None,
+             due_at=now + datetime.timedelta(seconds=30)),
+        _row(user, "live-claim", urgency="alert", status="sending", attempts=1,
+             claimed_at=ago(10)),
+        _row(user, "sent", urgency="alert", status="sent", sent_at=now, queued_at=ago(999)),
+    ]
     with django_capture_on_commit_callbacks(execute=True):
-        assert notifications_redeliver_stale(older_than=datetime.timedelta(minutes=10)) == 1
+        assert notifications_requeue() == len(taken)
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert {statuses[r.pk] for r in taken} == {Status.SENT}
+    assert [statuses[r.pk] for r in left] == ["pending"] * 4 + ["sending", "sent"]
+    assert len(mail.outbox) == len(taken)
+    dead = Notification.objects.get(pk=taken[-1].pk)
+    assert dead.crash_retries == 1 and dead.attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_live_claim_is_not_taken_over():
+    user = f.UserFactory(email="li@example.cn")
+    row = _row(user, "live", urgency="alert", status="sending", attempts=1,
+               claimed_at=timezone.now())
+    assert notification_deliver(notification_id=row.pk) == Status.SENDING
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_an_abandoned_claim_is_resent_with_the_same_key_and_recorded(settings):
+    """The worker died after the gateway took the message: the resend carries the same key (a
+    deduplicating gateway drops it) and the row says a crash retry happened."""
+    guardian = f.GuardianFactory(phone="13912345678")
+    row = _row(guardian.user, "absent:7", urgency="alert", channel="sms", status="sending",
+               attempts=1, claimed_at=timezone.now() - datetime.timedelta(seconds=61))
+    assert notification_deliver(notification_id=row.pk) == Status.SENT
     row.refresh_from_db()
-    assert row.status == Status.SENT
-    assert len(mail.outbox) == 1
+    assert (row.attempts, row.crash_retries) == (2, 1)
+    assert [m.key for m in LocmemSMSBackend.outbox] == ["absent:7#sms"]
+
+
+@pytest.mark.django_db
+def test_an_email_carries_a_message_id_derived_from_its_key(django_capture_on_commit_callbacks):
+    user = f.UserFactory(email="zhang@example.cn")
+    row = _row(user, "key:1", status="sending", attempts=1,
+               claimed_at=timezone.now() - datetime.timedelta(seconds=600))
+    other = _row(user, "key:2")
+    for pk in (row.pk, other.pk):
+        notification_deliver(notification_id=pk)
+    ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert ids[0] != ids[1] and ids[0].endswith("@kehou.local>")
+    # The same key on another worker (a resend) gives the same Message-ID.
+    from notifications.channels import message_id
+    assert message_id("key:1#email") == ids[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_is_committed_before_the_send(settings):
+    """What another connection sees while the gateway is being called: the row `sending`,
+    claimed by this worker, attempt 1 — so a crash from here on is found and recorded."""
+    settings.SMS_BACKEND = "tests.notifications.test_outbox.WitnessSMS"
+    guardian = f.GuardianFactory(phone="13912345678")
+    row = _row(guardian.user, "witness", urgency="alert", channel="sms")
+    WitnessSMS.seen = []
+    assert notification_deliver(notification_id=row.pk) == Status.SENT
+    [(status, attempts, claimed_by)] = WitnessSMS.seen
+    assert (status, attempts) == ("sending", 1) and ":" in claimed_by
+
+
+class WitnessSMS:
+    """Reads the row from a second connection in the middle of the send."""
+
+    seen: list = []
+
+    def send(self, phone, text, *, key):
+        from django.db import connections
+
+        def look():
+            row = (Notification.objects.filter(dedupe_key=key)
+                   .values_list("status", "attempts", "claimed_by").first())
+            WitnessSMS.seen.append(row)
+            connections.close_all()
+
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join()
+
+
+@pytest.mark.django_db
+def test_a_bad_number_fails_for_good_and_an_alert_falls_back_to_email(
+        django_capture_on_commit_callbacks, cast):
+    guardian = f.GuardianFactory(phone="0571-8888888",
+                                 user=f.UserFactory(email="zhang@example.cn"))
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(**_notice(guardian.user, key="absent:1", urgency="alert", school=cast.school,
+                         channels=["in_app", "sms"]))
+        notify(**_notice(guardian.user, key="notice:1", school=cast.school, channels=["sms"]))
+    rows = {r.dedupe_key: r for r in Notification.objects.filter(recipient=guardian.user)}
+    assert rows["absent:1#sms"].status == Status.FAILED
+    assert rows["absent:1#sms"].last_error == "不是有效的手机号码"
+    assert rows["absent:1#sms"].attempts == 1  # not retried: retrying cannot mend it
+    fallback = rows["absent:1#email"]
+    assert fallback.status == Status.SENT and fallback.urgency == "alert"
+    assert fallback.payload["fallback_for"] == rows["absent:1#sms"].pk
+    assert fallback.school_id == cast.school.pk
+    assert [m.to for m in mail.outbox] == [["zhang@example.cn"]]
+    # A notice has no fallback.
+    assert rows["notice:1#sms"].status == Status.FAILED and "notice:1#email" not in rows
 
 
 def _redis_available(url: str) -> bool:
@@ -188,7 +341,9 @@ def test_the_same_key_twice_delivers_once_on_a_real_worker():
     from notifications.tasks import deliver
 
     broker = redis.Redis.from_url(url)
-    queue = app.conf.task_default_queue  # this run's own (config/settings/test.py)
+    from django.conf import settings
+
+    queue = settings.NOTIFICATION_QUEUES["notice"]  # this run's own (config/settings/test.py)
     runs = []
 
     def finished(sender=None, args=None, retval=None, **_kwargs):
@@ -201,12 +356,13 @@ def test_the_same_key_twice_delivers_once_on_a_real_worker():
     app.conf.task_always_eager = False
     task_postrun.connect(finished, weak=False)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20,
+                          queues=list(settings.NOTIFICATION_QUEUES.values())):
             assert notify(**_notice(user, key="test.worker:1")) == 2
             assert notify(**_notice(user, key="test.worker:1")) == 0
             row = Notification.objects.get(recipient=user, channel="email")
-            deliver.delay(row.pk)
-            deliver.delay(row.pk)
+            deliver.apply_async((row.pk,), queue=queue)
+            deliver.apply_async((row.pk,), queue=queue)
             # Every copy consumed: three runs finished and nothing left in the queue.
             consumed = _wait_for(lambda: len(runs) >= 3 and broker.llen(queue) == 0)
             assert consumed, f"the worker finished {len(runs)} of 3 tasks in 30 s; " \
@@ -223,3 +379,39 @@ def test_the_same_key_twice_delivers_once_on_a_real_worker():
     assert Notification.objects.filter(recipient=user).count() == 2
     # The worker stopped with the block: no thread of it lives on to take later messages.
     assert [t.name for t in threading.enumerate() if t not in threads_before] == []
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_a_backlog_waiting_in_its_queue_is_not_published_twice():
+    """A row published long ago is lost only if its lane's queue is empty: behind a backlog it
+    is still waiting its turn, and publishing it again would only lengthen the queue."""
+    url = os.environ.get("REDIS_URL", "")
+    require_service(_redis_available(url), "Redis is not available (REDIS_URL unset)")
+    import redis
+    from django.conf import settings
+
+    from config.celery import app
+    from notifications.tasks import deliver
+
+    broker = redis.Redis.from_url(url)
+    queue = settings.NOTIFICATION_QUEUES["bulk"]
+    user = f.UserFactory(email="zhao@example.cn")
+    old = timezone.now() - datetime.timedelta(seconds=601)
+    waiting = _row(user, "bulk-in-queue", urgency="bulk", queued_at=old)
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        app.connection_for_write().default_channel.queue_declare(queue=queue)
+        deliver.apply_async((waiting.pk,), queue=queue)  # nobody consumes this run's queue
+        assert notifications_requeue() == 0
+        assert Notification.objects.get(pk=waiting.pk).queued_at == old
+        # The queue emptied (Redis restarted, say) and the row is not sent: it is lost.
+        for key in broker.keys(f"{queue}*"):
+            broker.delete(key)
+        assert notifications_requeue() == 1
+        assert Notification.objects.get(pk=waiting.pk).queued_at > old
+    finally:
+        app.conf.task_always_eager = previous
+        for key in broker.keys(f"{queue}*"):
+            broker.delete(key)

@@ -103,8 +103,10 @@ def test_principal_is_told_to_allocate_once_choices_close(cast, monday_choices):
 
 def test_principal_is_told_to_create_next_weeks_menu_and_to_decide_a_withdrawal(
         cast, enrolment, monday):
+    # The earliest day the notice period allows (R10), whichever weekday the test runs on.
     enrollment.withdrawal_request(enrolment=enrolment, user=cast.parent,
-                                  effective_date=monday, reason="家中有人接送")
+                                  effective_date=enrollment.withdrawal_earliest(enrolment),
+                                  reason="家中有人接送")
     html = home(cast.principal)
     todo = steps(html)
     assert (f"新建 {monday.month}月{monday.day}日 起一周的菜单",

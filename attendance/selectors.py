@@ -1,0 +1,242 @@
+"""Who sees which sessions, and what a session, a day and a child's term look like.
+
+A session is seen by its serving teacher, the temporary class's head teacher, and the school's
+principal, office and duty leader; anything else is a 404. Published reads for billing and
+oversight are at the end."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from enrollment.selectors import leaves_between, leaves_on
+from scheduling.selectors import class_members_on
+from schools.models import SCHOOL_ROLES, Role, Student, User
+from schools.selectors import (
+    children_of,
+    register_student_scope,
+    school_ids_for,
+    students_visible_to,
+)
+
+from .models import (
+    ClassSession,
+    DayClose,
+    Handoff,
+    HandoffConflict,
+    Incident,
+    LatePickup,
+    Mark,
+    Refusal,
+)
+from .pickup import Adult, pickup_for
+
+DAY_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.DUTY_LEADER}
+
+
+@register_student_scope
+def _substitute_students(user: User) -> Q | None:
+    """A teacher serving a session (a substitute included) reaches that class's children (a
+    subquery: no query of its own)."""
+    return Q(pk__in=ClassSession.objects.filter(teacher__user=user).values(
+        "temporary_class__placements__student_id"))
+
+
+def sessions_visible_to(user: User) -> QuerySet[ClassSession]:
+    if not user.is_authenticated:
+        return ClassSession.objects.none()
+    base = ClassSession.objects.select_related("temporary_class", "slot", "teacher",
+                                               "school")
+    if user.is_superuser:
+        return base
+    return base.filter(Q(teacher__user=user) | Q(temporary_class__head_teacher__user=user)
+                       | Q(school_id__in=school_ids_for(user, DAY_ROLES)))
+
+
+def session_for_teacher(user: User, pk: int) -> ClassSession:
+    """A session its serving teacher acts on (roll call, incidents, handoffs, the record)."""
+    session = get_object_or_404(sessions_visible_to(user), pk=pk)
+    if not user.is_superuser and (session.teacher is None
+                                  or session.teacher.user_id != user.pk):
+        raise Http404
+    return session
+
+
+def schools_whose_day(user: User) -> set[int]:
+    """The schools whose day `user` may see and close (principal, office, duty leader)."""
+    return school_ids_for(user, DAY_ROLES)
+
+
+@dataclass
+class Expected:
+    """A child expected in a session, as the teacher's tablet shows them."""
+
+    student: Student
+    leave: bool
+    status: str | None  # the latest mark, "leave" if on leave and unmarked, None before roll
+    handoff: Handoff | None
+    adults: list[Adult]
+    bus: bool
+    walk_home: bool
+    open_incidents: list[Incident] = field(default_factory=list)
+
+    @property
+    def present(self) -> bool:
+        """On site, as far as anyone knows: marked present or late, or not marked at all and
+        not on leave (until roll is taken, everyone expected is assumed there)."""
+        if self.status is None:
+            return not self.leave
+        return self.status in (Mark.Status.PRESENT, Mark.Status.LATE)
+
+    @property
+    def unexplained(self) -> bool:
+        return self.status == Mark.Status.ABSENT and not self.leave
+
+
+def latest_marks(session_ids) -> dict[tuple[int, int], Mark]:
+    """The latest mark of each child in the sessions: {(session id, student id): mark}."""
+    marks = (Mark.objects.filter(session_id__in=list(session_ids))
+             .order_by("session_id", "student_id", "-occurred_at", "-id")
+             .distinct("session_id", "student_id"))
+    return {(m.session_id, m.student_id): m for m in marks}
+
+
+def expected_in(session: ClassSession) -> list[Expected]:
+    """The children of the session's class on its date, with their leave, latest mark,
+    handoff, who may take them, bus and walk-home, and open incidents. A fixed number of
+    queries whatever the class size."""
+    children = list(class_members_on(session.temporary_class, session.date))
+    ids = [c.pk for c in children]
+    on_leave = set(leaves_on(session.date, slot=session.slot_id, students=ids)
+                   .values_list("student_id", flat=True))
+    marks = latest_marks([session.pk])
+    handoffs = {h.student_id: h for h in session.handoffs.filter(student_id__in=ids)}
+    incidents = defaultdict(list)
+    for incident in session.incidents.filter(resolved_at__isnull=True):
+        incidents[incident.student_id].append(incident)
+    pickup = pickup_for(children, session.date, allows_walk_home=session.school.allows_walk_home)
+    result = []
+    for child in children:
+        mark = marks.get((session.pk, child.pk))
+        leave = child.pk in on_leave
+        result.append(Expected(
+            child, leave, mark.status if mark else (Mark.Status.LEAVE if leave else None),
+            handoffs.get(child.pk), pickup[child.pk].adults, child.bus_rider,
+            pickup[child.pk].walk_home, incidents.get(child.pk, [])))
+    return result
+
+
+def expected_brief(session: ClassSession) -> list[dict]:
+    """The children expected in a session and their leave, for lists (two queries)."""
+    children = list(class_members_on(session.temporary_class, session.date))
+    on_leave = set(leaves_on(session.date, slot=session.slot_id,
+                             students=[c.pk for c in children])
+                   .values_list("student_id", flat=True))
+    return [{"student": c.pk, "name": c.name, "leave": c.pk in on_leave} for c in children]
+
+
+def sessions_of_day(school_id: int, day: datetime.date) -> QuerySet[ClassSession]:
+    return (ClassSession.objects.filter(school_id=school_id, date=day)
+            .select_related("temporary_class__menu__term", "slot", "teacher", "school")
+            .order_by("start", "temporary_class__name"))
+
+
+@dataclass
+class Day:
+    """A school's day (API: GET /schools/{id}/days/{date}/)."""
+
+    school_id: int
+    date: datetime.date
+    sessions: list[tuple[ClassSession, list[Expected]]]
+    incidents: list[Incident]
+    refusals: list[Refusal]
+    conflicts: list[HandoffConflict]
+    late_pickups: list[LatePickup]
+    late_synced: list[Handoff]
+    closed: DayClose | None
+
+    def children(self):
+        for session, expected in self.sessions:
+            for e in expected:
+                yield session, e
+
+    @property
+    def not_released(self) -> list[tuple[ClassSession, Expected]]:
+        return [(s, e) for s, e in self.children() if e.present and e.handoff is None]
+
+    @property
+    def not_released_by_session(self) -> list[tuple[ClassSession, list[Expected]]]:
+        return [(s, waiting) for s, expected in self.sessions
+                if (waiting := [e for e in expected if e.present and e.handoff is None])]
+
+    @property
+    def unexplained(self) -> list[tuple[ClassSession, Expected]]:
+        return [(s, e) for s, e in self.children() if e.unexplained]
+
+
+def day_of(school_id: int, day: datetime.date) -> Day:
+    sessions = list(sessions_of_day(school_id, day))
+    ids = [s.pk for s in sessions]
+    return Day(
+        school_id, day, [(s, expected_in(s)) for s in sessions],
+        list(Incident.objects.filter(session_id__in=ids).select_related("student", "session")),
+        list(Refusal.objects.filter(session_id__in=ids).select_related("student", "teacher")),
+        list(HandoffConflict.objects.filter(session_id__in=ids)
+             .select_related("student", "handoff", "teacher")),
+        list(LatePickup.objects.filter(session_id__in=ids).select_related("student")),
+        list(Handoff.objects.filter(session_id__in=ids, synced_late=True)
+             .select_related("student")),
+        DayClose.objects.filter(school_id=school_id, date=day).select_related(
+            "closed_by").first())
+
+
+def is_day_closed(school_id: int, day: datetime.date) -> bool:
+    return DayClose.objects.filter(school_id=school_id, date=day).exists()
+
+
+# --- A child's attendance (guardians, the school's staff) -----------------------------------
+
+def children_for_attendance(user: User) -> QuerySet[Student]:
+    """The children whose attendance `user` may read: a guardian's own; staff, those they
+    see (a teacher their classes, the principal the school); not the district."""
+    return students_visible_to(user).filter(
+        Q(pk__in=children_of(user).values("pk"))
+        | Q(school_id__in=school_ids_for(user, SCHOOL_ROLES)))
+
+
+@dataclass
+class SessionLine:
+    session: ClassSession
+    status: str | None
+    leave: bool
+    handoff: Handoff | None
+    incidents: list[Incident]
+
+
+def attendance_of(student: Student, start: datetime.date, end: datetime.date
+                  ) -> list[SessionLine]:
+    """Each session of the child between two dates (those they belonged to): the mark, the
+    leave, who took them and when, incidents."""
+    sessions = list(ClassSession.objects.filter(
+        temporary_class__placements__student=student, date__range=(start, end))
+        .select_related("temporary_class", "slot").order_by("date", "start"))
+    ids = [s.pk for s in sessions]
+    marks = latest_marks(ids)
+    handoffs = {h.session_id: h for h in Handoff.objects.filter(session_id__in=ids,
+                                                                student=student)}
+    incidents = defaultdict(list)
+    for incident in Incident.objects.filter(session_id__in=ids, student=student):
+        incidents[incident.session_id].append(incident)
+    leaves = {(lv.date, lv.slot_id) for lv in leaves_between(start, end, students=[student])}
+    lines = []
+    for s in sessions:
+        mark = marks.get((s.pk, student.pk))
+        leave = (s.date, s.slot_id) in leaves
+        lines.append(SessionLine(s, mark.status if mark else (
+            Mark.Status.LEAVE if leave else None), leave, handoffs.get(s.pk),
+            incidents.get(s.pk, [])))
+    return lines
+

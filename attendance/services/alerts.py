@@ -1,0 +1,43 @@
+"""The attendance stage's messages: every one goes through the outbox, in the alert lane
+(notifications.Notification.Urgency.ALERT), under a key that makes it once per child, session
+and reason whatever retries."""
+
+from django.urls import reverse
+
+from notifications.services import notify_many
+from schools.models import Student
+from schools.selectors import duty_managers, guardian_users_of
+
+from ..models import ClassSession
+
+ALERT = "alert"
+BY_PHONE = ("in_app", "sms")
+
+
+def child_url(student_id: int) -> str:
+    return reverse("attendance:child", args=[student_id])
+
+
+def day_url(session: ClassSession) -> str:
+    return reverse("attendance:day", args=[session.date.isoformat()])
+
+
+def guardians(*, students: list[Student], session: ClassSession, purpose: str, key: str,
+              subject, body, channels=BY_PHONE) -> int:
+    """Each child's guardians; `subject` and `body` are functions of the child."""
+    users = guardian_users_of([s.pk for s in students])
+    return notify_many([
+        dict(recipient=user, purpose=purpose, school=session.school_id, urgency=ALERT,
+             dedupe_key=f"{purpose}:{key}:{child.pk}:{user.pk}", subject=subject(child),
+             body=body(child), url=child_url(child.pk), channels=channels)
+        for child in students for user in users.get(child.pk, [])])
+
+
+def managers(*, session: ClassSession, purpose: str, key: str, subject: str, body: str) -> int:
+    """The school's principals, offices and duty leaders, on the day's page."""
+    users = {m.user for m in duty_managers([session.school_id])}
+    return notify_many([
+        dict(recipient=user, purpose=purpose, school=session.school_id, urgency=ALERT,
+             dedupe_key=f"{purpose}:{key}:{user.pk}", subject=subject, body=body,
+             url=day_url(session), channels=BY_PHONE)
+        for user in users])
