@@ -8,6 +8,7 @@ import datetime
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -37,6 +38,15 @@ SESSION_LIST = inline_serializer("SessionBrief", many=True, fields={
     "class_name": serializers.CharField(), "start": serializers.CharField(),
     "end": serializers.CharField(), "expected": serializers.ListField(
         child=serializers.DictField(), max_length=200)})
+ADULT_FIELDS = {
+    "id": serializers.IntegerField(), "name": serializers.CharField(),
+    "relation": serializers.CharField(),
+    "phone": serializers.CharField(required=False, help_text=_lazy("监护人可见")),
+    "phone_last4": serializers.CharField(required=False, help_text=_lazy("学校教职工可见")),
+    "valid_from": serializers.DateField(allow_null=True),
+    "valid_to": serializers.DateField(allow_null=True),
+    "weekdays": serializers.ListField(child=serializers.IntegerField(), max_length=7),
+    "revoked_at": serializers.DateTimeField(allow_null=True)}
 
 
 def _iso(value):
@@ -77,7 +87,7 @@ class WriteInput(serializers.Serializer):
 
 
 class SessionListApi(APIView):
-    @extend_schema(parameters=[date_filter("date", _("哪一天的课次（默认今天）。"))],
+    @extend_schema(parameters=[date_filter("date", _lazy("哪一天的课次（默认今天）。"))],
                    responses={200: SESSION_LIST}, operation_id="sessions_list")
     def get(self, request):
         day = date_param(request.query_params, "date") or timezone.localdate()
@@ -108,7 +118,7 @@ class RollCallApi(APIView):
         marks = MarkInput(many=True, allow_empty=False, max_length=200)
 
     @extend_schema(request=InputSerializer, responses={200: OPEN, 422: error(
-        _("client_id 已用于另一项不同的操作（code: client_id_reused）。"))})
+        _lazy("client_id 已用于另一项不同的操作（code: client_id_reused）。"))})
     def post(self, request, pk: int):
         session = selectors.session_for_teacher(request.user, pk)
         data = self.InputSerializer(data=request.data)
@@ -168,9 +178,11 @@ class HandoffCreateApi(APIView):
             return attrs
 
     @extend_schema(request=InputSerializer, responses={
-        201: OPEN, 200: OPEN, 403: error(_("来人未获授权（code: not_authorised，reason 说明原因），"
-                                          "或没有自行离校许可；拒绝已记录。")),
-        409: conflict("already_handed_off"), 422: error(_("client_id 已用于另一项不同的操作。"))})
+        201: OPEN, 200: OPEN,
+        403: error(_lazy("来人未获授权（code: not_authorised，reason 说明原因），"
+                         "或没有自行离校许可；拒绝已记录。")),
+        409: conflict("already_handed_off"),
+        422: error(_lazy("client_id 已用于另一项不同的操作。"))})
     def post(self, request, pk: int):
         session = selectors.session_for_teacher(request.user, pk)
         data = self.InputSerializer(data=request.data)
@@ -303,7 +315,7 @@ class PickupAdultsApi(APIView):
                                                                         max_value=7),
                                          required=False, default=list, max_length=7)
 
-    @extend_schema(responses={200: OPEN})
+    @extend_schema(responses={200: inline_serializer("PickupAdult", ADULT_FIELDS, many=True)})
     def get(self, request, pk: int):
         """The child's guardians read every adult in full; the school's staff read names and
         the last four digits of phones."""
@@ -318,7 +330,8 @@ class PickupAdultsApi(APIView):
             adults = adults.filter(revoked_at__isnull=True)
         return Response([_adult_json(a, full=own) for a in adults])
 
-    @extend_schema(request=InputSerializer, responses={201: OPEN})
+    @extend_schema(request=InputSerializer, responses={
+        201: inline_serializer("PickupAdultCreated", ADULT_FIELDS)})
     def post(self, request, pk: int):
         student = _own_child(request.user, pk)
         data = self.InputSerializer(data=request.data)
@@ -358,7 +371,7 @@ class DelegationApi(APIView):
                          "name": d.name}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(parameters=[date_filter("date", _("哪一天的接送码（默认今天）。"))],
+@extend_schema(parameters=[date_filter("date", _lazy("哪一天的接送码（默认今天）。"))],
                responses={200: inline_serializer("PickupCodeOutput", {
                    "code": serializers.CharField(), "date": serializers.DateField()})})
 class PickupCodeApi(APIView):
@@ -465,7 +478,7 @@ class IncidentResolveApi(APIView):
         return Response(services.incident_json(incident))
 
 
-@extend_schema(parameters=[int_filter("term", _("哪个学期（默认当前学期）。"))],
+@extend_schema(parameters=[int_filter("term", _lazy("哪个学期（默认当前学期）。"))],
                responses={200: OPEN})
 class ChildAttendanceApi(APIView):
     def get(self, request, pk: int):

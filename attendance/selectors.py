@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from enrollment.selectors import leaves_between, leaves_on
+from enrollment.selectors import enrolments_in_force, leaves_between, leaves_on
 from scheduling.selectors import class_members_on
 from schools.models import SCHOOL_ROLES, Role, Student, User
 from schools.selectors import (
@@ -127,6 +127,17 @@ def expected_in(session: ClassSession) -> list[Expected]:
             handoffs.get(child.pk), pickup[child.pk].adults, child.bus_rider,
             pickup[child.pk].walk_home, incidents.get(child.pk, [])))
     return result
+
+
+def expected_child(session: ClassSession, student_id) -> Student | None:
+    """The child, if expected in the session: placed in its class and enrolled in its slot on
+    its date (a session exists only for a date its slot runs). One query: the handoff at the
+    door asks this for one child, not the whole class."""
+    in_force = enrolments_in_force(session.term_id, session.date, slot=session.slot_id)
+    return (Student.objects.filter(pk=student_id,
+                                   placements__temporary_class_id=session.temporary_class_id,
+                                   pk__in=in_force.values("student_id"))
+            .select_related("school").first())
 
 
 def expected_brief(session: ClassSession) -> list[dict]:

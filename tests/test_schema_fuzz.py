@@ -44,7 +44,7 @@ SEED = int(os.environ.get("SCHEMA_FUZZ_SEED", "20261"))
 
 def _world_ids(objects: dict) -> list[int]:
     return sorted({obj.pk for by_label in objects.values() for obj in by_label.values()
-                   if hasattr(obj, "pk")})
+                   if isinstance(getattr(obj, "pk", None), int)})
 
 
 def _known(value, ids: list[int]):

@@ -23,7 +23,7 @@ from ..events import AttendanceAction
 from ..idempotency import Reply, claim, remember
 from ..models import ClassSession, DayClose, Handoff, HandoffConflict, HandoffDispute, Refusal
 from ..pickup import Verdict, check_code, check_person, walk_home_on
-from ..selectors import expected_in
+from ..selectors import expected_child
 from . import alerts
 from .rollcall import _when
 
@@ -60,8 +60,8 @@ def _verdict(session: ClassSession, student, data: dict) -> Verdict:
 def _transfer_target(session: ClassSession, student_id: int, target_id) -> ClassSession:
     target = ClassSession.objects.filter(pk=target_id, school_id=session.school_id,
                                          date=session.date).exclude(pk=session.pk).first()
-    if target is None or target.start < session.end or student_id not in {
-            e.student.pk for e in expected_in(target)}:
+    if (target is None or target.start < session.end
+            or expected_child(target, student_id) is None):
         raise PolicyViolation(_("请选择这名学生当天稍后的另一个课次。"), field="transfer_to")
     return target
 
@@ -78,8 +78,7 @@ def handoff_release(*, session: ClassSession, user: User, data: dict, client_id:
         return replay
     now = timezone.now()
     when = _when(occurred_at, now)
-    children = {e.student.pk: e.student for e in expected_in(session)}
-    student = children.get(data["student"])
+    student = expected_child(session, data["student"])
     if student is None:
         raise PolicyViolation(_("这名学生不在本课次的名单中。"), field="student")
     transfer_to = (_transfer_target(session, student.pk, data.get("transfer_to"))

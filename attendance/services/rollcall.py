@@ -16,7 +16,7 @@ from schools.models import User
 from ..events import AttendanceAction
 from ..idempotency import ClientIdReused, Reply, claim, remember
 from ..models import ClassSession, Incident, Mark
-from ..selectors import expected_in
+from ..selectors import expected_child, expected_in
 from . import alerts
 
 
@@ -107,11 +107,11 @@ def incident_report(*, session: ClassSession, user: User, student_id: int, kind:
     body = {"session": session.pk, "student": student_id, "kind": kind, "note": note}
     if (replay := claim(kind="incident", client_id=client_id, user=user, body=body)):
         return replay
-    expected = {e.student.pk: e.student for e in expected_in(session)}
-    if student_id not in expected:
+    student = expected_child(session, student_id)
+    if student is None:
         raise PolicyViolation(_("这名学生不在本课次的名单中。"), field="student")
     incident = Incident.objects.create(
-        session=session, student=expected[student_id], kind=kind, note=note,
+        session=session, student=student, kind=kind, note=note,
         client_id=client_id, occurred_at=_when(occurred_at, timezone.now()), reported_by=user)
     audit_record(actor=user, action=AttendanceAction.INCIDENT_REPORTED, obj=incident,
                  school=session.school, data={"kind": kind, "session": session.pk})

@@ -22,7 +22,7 @@ from notifications.models import Notification  # noqa: E402
 
 def deliver_without_claim(*, notification_id: int) -> str:
     with transaction.atomic():
-        n = (Notification.objects.select_for_update().select_related("recipient")
+        n = (Notification.objects.select_for_update(of=("self",)).select_related("recipient")
              .filter(pk=notification_id).first())
         if n is None or n.status != Notification.Status.PENDING:
             return "gone" if n is None else n.status
