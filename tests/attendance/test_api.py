@@ -371,3 +371,21 @@ def test_a_roll_call_of_a_full_class_is_one_request_with_fixed_queries(
     assert response.status_code == 200
     assert Mark.objects.filter(session=hall).count() == len(children)
     assert len(response.json()["unexplained"]) == 3
+
+
+def test_a_day_left_open_an_hour_after_its_last_session_alerts_the_principal_once(
+        cast, session):
+    last = max(s.ends_at() for s in ClassSession.objects.filter(school=cast.school,
+                                                               date=session.date))
+    reminders = _alerts("attendance.day_open", recipient=cast.principal)
+
+    def at(minutes):
+        return services.day_close_reminders(now=last + datetime.timedelta(minutes=minutes))
+
+    assert at(59) == 0 and not reminders.exists()
+    assert at(61) > 0 and reminders.count() == 2  # in the app and by SMS
+    at(90)
+    assert reminders.count() == 2  # once
+    DayClose.objects.create(school=cast.school, date=session.date, closed_by=cast.principal)
+    assert services.day_close_reminders(
+        now=last + datetime.timedelta(days=0, minutes=61)) == 0
