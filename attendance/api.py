@@ -28,7 +28,7 @@ from schools.selectors import (
 
 from . import selectors, services
 from .models import Handoff, Incident, Mark, PickupAdult
-from .pickup import codes_for, daily_code, last4
+from .pickup import daily_code, last4
 
 # Replies built by the services (a handoff, an incident, a day...): JSON objects whose keys
 # API.md lists; a tablet's replay gets the very same object back (attendance.idempotency).
@@ -57,14 +57,14 @@ def _reply(reply) -> Response:
     return Response(reply.body, status=reply.status)
 
 
-def _expected_json(e: selectors.Expected, codes: dict) -> dict:
+def _expected_json(e: selectors.Expected) -> dict:
     return {
         "student": e.student.pk, "name": e.student.name, "homeroom": str(e.student.homeroom),
         "status": e.status, "leave": e.leave, "unexplained": e.unexplained,
         "handoff": services.handoff_json(e.handoff) if e.handoff else None,
         "incidents": [services.incident_json(i) for i in e.open_incidents],
         "pickup": {"adults": [a.as_json() for a in e.adults], "bus": e.bus,
-                   "walk_home": e.walk_home, "code_digests": codes.get(e.student.pk, [])},
+                   "walk_home": e.walk_home},
     }
 
 
@@ -76,8 +76,7 @@ def session_json(session, expected: list | None = None) -> dict:
             "teacher": session.teacher.name if session.teacher else None,
             "substitute": session.substitute, "roll_called_at": _iso(session.roll_called_at)}
     if expected is not None:
-        codes = codes_for([e.student.pk for e in expected], session.date)
-        body["expected"] = [_expected_json(e, codes) for e in expected]
+        body["expected"] = [_expected_json(e) for e in expected]
     return body
 
 
@@ -123,13 +122,12 @@ class RollCallApi(APIView):
         session = selectors.session_for_teacher(request.user, pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        marks = services.roll_call(session=session, user=request.user,
-                                   marks=data.validated_data["marks"])
-        expected = {e.student.pk: e for e in selectors.expected_in(session)}
+        result = services.roll_call(session=session, user=request.user,
+                                    marks=data.validated_data["marks"])
         return Response({"session": session.pk, "marks": [
             {"student": m.student_id, "status": m.status, "client_id": str(m.client_id),
-             "correction": m.correction} for m in marks],
-            "unexplained": sorted(pk for pk, e in expected.items() if e.unexplained)})
+             "correction": m.correction} for m in result.marks],
+            "unexplained": result.unexplained})
 
 
 class IncidentCreateApi(APIView):

@@ -5,6 +5,7 @@ The claim is an INSERT of the id, first thing in the write's transaction. A conc
 of the same id waits on that row's unique index until the first transaction ends, then finds
 the stored answer, so three copies sent at once get one write and three identical replies."""
 
+import datetime
 import hashlib
 import json
 import uuid
@@ -28,6 +29,13 @@ class ClientIdReused(DomainError):
 class Reply:
     status: int
     body: dict
+
+
+def happened_at(occurred_at: datetime.datetime | None,
+                now: datetime.datetime) -> datetime.datetime:
+    """When a tablet says a write happened (it may have waited offline): kept as given, but
+    never in the future."""
+    return min(occurred_at, now) if occurred_at else now
 
 
 def fingerprint(kind: str, body: dict) -> str:

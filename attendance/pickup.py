@@ -10,7 +10,6 @@ import datetime
 import hashlib
 import hmac
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -35,11 +34,6 @@ def daily_code(student_id: int, day: datetime.date) -> str:
     digest = hmac.new(settings.SECRET_KEY.encode(), f"pickup:{student_id}:{day.isoformat()}"
                       .encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:8], 'big') % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
-
-
-def code_digest(student_id: int, code: str) -> str:
-    """What a tablet keeps to check a code offline: not the code itself."""
-    return hashlib.sha256(f"{student_id}:{code}".encode()).hexdigest()
 
 
 def normalise_phone(phone: str) -> str:
@@ -120,6 +114,7 @@ class Verdict:
     reason: str = ""
     name: str = ""
     relation: str = ""
+    phone: str = ""
     guardian_id: int | None = None
     pickup_adult_id: int | None = None
     delegation_id: int | None = None
@@ -151,23 +146,9 @@ def check_person(student: Student, day: datetime.date, *, person_id: str = "",
     verdict = _listed(student, day, now, person_id) if person_id else _by_phone(
         student, day, now, phone)
     who_name = verdict.name or name
-    who_phone = phone or _phone_of(verdict)
-    if _restricted(student, who_name, who_phone):
+    if _restricted(student, who_name, phone or verdict.phone):
         return Verdict(Reason.RESTRICTED, name=who_name)
     return verdict
-
-
-def _phone_of(verdict: Verdict) -> str:
-    if verdict.guardian_id:
-        from schools.models import Guardian
-
-        return Guardian.objects.filter(pk=verdict.guardian_id).values_list(
-            "phone", flat=True).first() or ""
-    if verdict.pickup_adult_id:
-        return PickupAdult.objects.get(pk=verdict.pickup_adult_id).phone
-    if verdict.delegation_id:
-        return Delegation.objects.get(pk=verdict.delegation_id).phone
-    return ""
 
 
 def _listed(student: Student, day: datetime.date, now: datetime.datetime,
@@ -182,7 +163,7 @@ def _listed(student: Student, day: datetime.date, now: datetime.datetime,
         if link is None:
             return Verdict(Reason.NOT_LISTED)
         return Verdict(name=link.guardian.name, relation=link.get_relation_display(),
-                       guardian_id=pk)
+                       phone=link.guardian.phone, guardian_id=pk)
     if kind == "a":
         adult = PickupAdult.objects.filter(student=student, pk=pk).first()
         if adult is None:
@@ -191,7 +172,8 @@ def _listed(student: Student, day: datetime.date, now: datetime.datetime,
             return Verdict(Reason.REVOKED, name=adult.name)
         if not adult.valid_on(day):
             return Verdict(Reason.NOT_TODAY, name=adult.name)
-        return Verdict(name=adult.name, relation=adult.relation, pickup_adult_id=pk)
+        return Verdict(name=adult.name, relation=adult.relation, phone=adult.phone,
+                       pickup_adult_id=pk)
     if kind == "d":
         d = Delegation.objects.filter(student=student, pk=pk).first()
         if d is None:
@@ -200,7 +182,8 @@ def _listed(student: Student, day: datetime.date, now: datetime.datetime,
             return Verdict(Reason.REVOKED, name=d.name)
         if d.date != day:
             return Verdict(Reason.NOT_TODAY, name=d.name)
-        return Verdict(name=d.name, relation=_delegated(), delegation_id=pk, via="delegation")
+        return Verdict(name=d.name, relation=_delegated(), phone=d.phone, delegation_id=pk,
+                       via="delegation")
     return Verdict(Reason.NOT_LISTED)
 
 
@@ -212,11 +195,10 @@ def _by_phone(student: Student, day: datetime.date, now: datetime.datetime,
     for adult in pickup_for([student], day, allows_walk_home=False)[student.pk].adults:
         if normalise_phone(adult.phone) == phone:
             return _listed(student, day, now, adult.id)
-    if PickupAdult.objects.filter(student=student, phone__endswith=phone).exists():
-        # Listed once, but revoked or not valid today.
-        adult = PickupAdult.objects.filter(student=student, phone__endswith=phone).latest("pk")
-        return _listed(student, day, now, f"a{adult.pk}")
-    return Verdict(Reason.NOT_LISTED)
+    # Listed once, but revoked or not valid today: say which.
+    adult = (PickupAdult.objects.filter(student=student, phone__endswith=phone)
+             .order_by("-pk").first())
+    return _listed(student, day, now, f"a{adult.pk}") if adult else Verdict(Reason.NOT_LISTED)
 
 
 def check_code(student: Student, day: datetime.date, code: str, *, name: str = "") -> Verdict:
@@ -239,15 +221,3 @@ def check_code(student: Student, day: datetime.date, code: str, *, name: str = "
                  or Delegation.objects.filter(student=student, code=code).exists()):
         return Verdict(Reason.OTHER_DAY_CODE, name=name)
     return Verdict(Reason.WRONG_CODE, name=name)
-
-
-def codes_for(student_ids: Iterable[int], day: datetime.date) -> dict[int, list[str]]:
-    """For a tablet's offline cache: for each child, the digests of the codes valid on `day`
-    (the daily code, and today's delegations' codes)."""
-    result = defaultdict(list)
-    for pk in student_ids:
-        result[pk].append(code_digest(pk, daily_code(pk, day)))
-    for d in Delegation.objects.filter(student_id__in=list(student_ids), date=day,
-                                       revoked_at__isnull=True):
-        result[d.student_id].append(code_digest(d.student_id, d.code))
-    return dict(result)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from schools.errors import DomainError
 from schools.models import School
-from schools.params import date_param
+from schools.params import choice_param, date_param, int_param
 from schools.selectors import children_of, current_term
 
 from . import selectors, services
@@ -26,15 +26,12 @@ from .models import Handoff, Incident, Mark, PickupAdult
 from .pickup import daily_code
 
 
-def _uuid(value: str) -> uuid.UUID:
+def _client_id(post) -> uuid.UUID:
+    """The form's client_id, drawn with the page: a resend of the same form writes once."""
     try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError, AttributeError):
-        return uuid.uuid4()
-
-
-def _int(value) -> int | None:
-    return int(value) if str(value or "").isdigit() and len(str(value)) < 18 else None
+        return uuid.UUID(post.get("client_id", ""))
+    except ValueError:
+        raise DomainError(_("页面已过期，请刷新后重试。"), field="client_id") from None
 
 
 @login_required
@@ -53,7 +50,7 @@ def today(request):
 def _session_post(request, session) -> None:
     action = request.POST.get("action")
     user, post = request.user, request.POST
-    client_id = _uuid(post.get("client_id"))
+    client_id = _client_id(post)
     if action == "roll":
         expected = selectors.expected_in(session)
         marks = []
@@ -68,10 +65,10 @@ def _session_post(request, session) -> None:
         messages.success(request, _("点名已提交。"))
     elif action == "handoff":
         to = post.get("released_to") or Handoff.To.GUARDIAN
-        data = {"student": _int(post.get("student")), "released_to": to,
+        data = {"student": int_param(post, "student"), "released_to": to,
                 "pickup_person": post.get("pickup_person", "")[:20],
                 "pickup_code": post.get("pickup_code", "").strip()[:10],
-                "transfer_to": _int(post.get("transfer_to"))}
+                "transfer_to": int_param(post, "transfer_to")}
         if to not in Handoff.To.values or data["student"] is None:
             raise DomainError(_("请选择学生和去向。"))
         reply = services.handoff_release(session=session, user=user, data=data,
@@ -86,13 +83,14 @@ def _session_post(request, session) -> None:
         note = post.get("note", "").strip()[:1000]
         if kind not in Incident.Kind.values or not note:
             raise DomainError(_("请选择事件类型并填写情况说明。"), field="note")
-        services.incident_report(session=session, user=user, student_id=_int(
-            post.get("student")), kind=kind, note=note, client_id=client_id)
+        services.incident_report(session=session, user=user,
+                                 student_id=int_param(post, "student"), kind=kind, note=note,
+                                 client_id=client_id)
         messages.success(request, _("事件已记录，家长已收到通知。"))
     elif action == "resolve":
-        incident = get_object_or_404(session.incidents.all(), pk=_int(post.get("incident")))
-        services.incident_resolve(incident=incident, user=user,
-                                  resolution=post.get("resolution") or "other")
+        incident = get_object_or_404(session.incidents.all(), pk=int_param(post, "incident"))
+        services.incident_resolve(incident=incident, user=user, resolution=choice_param(
+            post, "resolution", Incident.Resolution) or Incident.Resolution.OTHER)
     elif action == "record":
         content = post.get("content", "").strip()[:2000]
         if not content:
@@ -187,13 +185,6 @@ def child(request, pk: int):
     return render(request, "attendance/child.html", context)
 
 
-def _date(value: str, field: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError as exc:
-        raise DomainError(_("日期格式应为 YYYY-MM-DD。"), field=field) from exc
-
-
 def _child_post(request, student) -> None:
     post, user = request.POST, request.user
     action = post.get("action")
@@ -201,23 +192,23 @@ def _child_post(request, student) -> None:
         services.pickup_adult_add(
             student=student, user=user, name=post.get("name", ""),
             relation=post.get("relation", ""), phone=post.get("phone", ""),
-            valid_from=_date(post.get("valid_from", ""), "valid_from"),
-            valid_to=_date(post.get("valid_to", ""), "valid_to"))
+            valid_from=date_param(post, "valid_from"),
+            valid_to=date_param(post, "valid_to"))
         messages.success(request, _("已添加授权接送人。"))
     elif action == "revoke_adult":
-        adult = get_object_or_404(student.pickup_adults.all(), pk=_int(post.get("adult")))
+        adult = get_object_or_404(student.pickup_adults.all(), pk=int_param(post, "adult"))
         services.pickup_adult_revoke(adult=adult, user=user)
         messages.success(request, _("已撤销授权。"))
     elif action == "delegate":
         d = services.delegation_give(student=student, user=user, name=post.get("name", ""),
                                      phone=post.get("phone", ""),
-                                     date=_date(post.get("date", ""), "date")
+                                     date=date_param(post, "date")
                                      or timezone.localdate())
         messages.success(request, _("当日委托已生成，接送码 %(code)s，请转告 %(name)s。")
                          % {"code": d.code, "name": d.name})
     elif action == "walk_home":
-        start = _date(post.get("valid_from", ""), "valid_from")
-        end = _date(post.get("valid_to", ""), "valid_to")
+        start = date_param(post, "valid_from")
+        end = date_param(post, "valid_to")
         if start is None or end is None:
             raise DomainError(_("请填写开始和结束日期。"), field="valid_from")
         services.walk_home_sign(student=student, user=user, valid_from=start, valid_to=end,
@@ -225,10 +216,10 @@ def _child_post(request, student) -> None:
         messages.success(request, _("自行离校许可已签署。"))
     elif action == "acknowledge":
         incident = get_object_or_404(Incident.objects.filter(student=student),
-                                     pk=_int(post.get("incident")))
+                                     pk=int_param(post, "incident"))
         services.incident_acknowledge(incident=incident, user=user)
     elif action == "dispute":
         handoff = get_object_or_404(Handoff.objects.filter(student=student),
-                                    pk=_int(post.get("handoff")))
+                                    pk=int_param(post, "handoff"))
         services.handoff_dispute(handoff=handoff, user=user, note=post.get("note", "")[:500])
         messages.success(request, _("已通知学校，学校会立即核实。"))

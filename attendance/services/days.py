@@ -15,15 +15,14 @@ from notifications.services import notify_many
 from schools.audit import audit_record
 from schools.errors import Conflict
 from schools.formats import day_label, time_label
-from schools.models import School, User
+from schools.models import Homeroom, School, User
 from schools.selectors import duty_managers
 
 from ..events import AttendanceAction
-from ..idempotency import Reply, claim, remember
+from ..idempotency import Reply, claim, happened_at, remember
 from ..models import ClassSession, DayClose, LatePickup, PickupAdult, ServiceRecord
 from ..selectors import day_of, expected_in
 from . import alerts
-from .rollcall import _when
 
 # Minutes after the school's grace period at which each escalation step is due (R8: a guardian
 # not there on time after the end).
@@ -127,8 +126,10 @@ def _step_two(session: ClassSession, children, end: str) -> None:
                 subject=_("请协助接孩子"),
                 body=_("%(name)s 的课后服务已于 %(end)s 结束，家长尚未接走。您是授权接送人，"
                        "如方便请到校接孩子。") % {"name": adult.student.name, "end": end}))
+    heads = {h.pk: h.head_teacher for h in Homeroom.objects.filter(
+        pk__in={c.homeroom_id for c in children}).select_related("head_teacher__user")}
     for child in children:
-        head = child.homeroom.head_teacher if child.homeroom_id else None
+        head = heads.get(child.homeroom_id)
         if head is not None and head.user_id:
             items.append(dict(
                 recipient=head.user, purpose="attendance.late_pickup_2",
@@ -177,7 +178,7 @@ def service_record_write(*, session: ClassSession, user: User, content: str, not
         return replay
     record = ServiceRecord.objects.create(
         session=session, content=content, notes=notes, written_by=user, client_id=client_id,
-        occurred_at=_when(occurred_at, timezone.now()))
+        occurred_at=happened_at(occurred_at, timezone.now()))
     audit_record(actor=user, action=AttendanceAction.RECORD_WRITTEN, obj=record,
                  school=session.school, data={"session": session.pk})
     return remember(client_id, Reply(201, {

@@ -20,12 +20,11 @@ from schools.formats import time_label
 from schools.models import User
 
 from ..events import AttendanceAction
-from ..idempotency import Reply, claim, remember
+from ..idempotency import Reply, claim, happened_at, remember
 from ..models import ClassSession, DayClose, Handoff, HandoffConflict, HandoffDispute, Refusal
 from ..pickup import Verdict, check_code, check_person, walk_home_on
 from ..selectors import expected_child
 from . import alerts
-from .rollcall import _when
 
 To = Handoff.To
 Reason = Refusal.Reason
@@ -77,7 +76,7 @@ def handoff_release(*, session: ClassSession, user: User, data: dict, client_id:
     if (replay := claim(kind="handoff", client_id=client_id, user=user, body=body)):
         return replay
     now = timezone.now()
-    when = _when(occurred_at, now)
+    when = happened_at(occurred_at, now)
     student = expected_child(session, data["student"])
     if student is None:
         raise PolicyViolation(_("这名学生不在本课次的名单中。"), field="student")

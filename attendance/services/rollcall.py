@@ -3,30 +3,32 @@ guardian at once; "unwell during care" is one of the three attentions)."""
 
 import datetime
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schools.audit import audit_record, audit_record_many
+from schools.audit import audit_record
 from schools.errors import Conflict, PolicyViolation
 from schools.formats import day_label, moment_label, time_label
 from schools.models import User
 
 from ..events import AttendanceAction
-from ..idempotency import ClientIdReused, Reply, claim, remember
+from ..idempotency import ClientIdReused, Reply, claim, happened_at, remember
 from ..models import ClassSession, Incident, Mark
 from ..selectors import expected_child, expected_in
 from . import alerts
 
 
-def _when(occurred_at: datetime.datetime | None, now: datetime.datetime) -> datetime.datetime:
-    """The time a tablet says a write happened: kept as given, but never in the future."""
-    return min(occurred_at, now) if occurred_at else now
+@dataclass(frozen=True)
+class RollCall:
+    marks: list[Mark]  # one per mark sent, in order (a replayed one as first recorded)
+    unexplained: list[int]  # children now absent without leave
 
 
 @transaction.atomic
-def roll_call(*, session: ClassSession, user: User, marks: list[dict]) -> list[Mark]:
+def roll_call(*, session: ClassSession, user: User, marks: list[dict]) -> RollCall:
     """Record a roll call: one mark per child, each with its tablet `client_id`. A mark whose
     id was recorded before is a replay and writes nothing (a different body under the same id
     is refused); a new mark for a child already marked is a correction. An absence without
@@ -55,7 +57,7 @@ def roll_call(*, session: ClassSession, user: User, marks: list[dict]) -> list[M
                 session.pk, m["student"], m["status"]):
             raise ClientIdReused(field="marks")
     new = [Mark(session=session, student_id=m["student"], status=m["status"],
-                client_id=m["client_id"], occurred_at=_when(m.get("occurred_at"), now),
+                client_id=m["client_id"], occurred_at=happened_at(m.get("occurred_at"), now),
                 marked_by=user, correction=expected[m["student"]].status not in (
                     None, Mark.Status.LEAVE))
            for m in marks if m["client_id"] not in known]
@@ -63,15 +65,19 @@ def roll_call(*, session: ClassSession, user: User, marks: list[dict]) -> list[M
     if new:
         if session.roll_called_at is None:
             ClassSession.objects.filter(pk=session.pk).update(roll_called_at=now)
-        audit_record_many(actor=user, action=AttendanceAction.ROLL_CALLED, objects=[session],
-                          school=session.school_id, label=lambda s: f"{s.pk}",
-                          data={"marks": {str(m.student_id): m.status for m in new},
-                                "corrections": [m.student_id for m in new if m.correction]})
+        audit_record(actor=user, action=AttendanceAction.ROLL_CALLED, obj=session,
+                     school=session.school,
+                     data={"marks": {str(m.student_id): m.status for m in new},
+                           "corrections": [m.student_id for m in new if m.correction]})
         absent = [expected[m.student_id].student for m in new
                   if m.status == Mark.Status.ABSENT and not expected[m.student_id].leave]
         _alert_absent(session, absent)
-    return [known.get(m["client_id"]) or next(n for n in new if n.client_id == m["client_id"])
-            for m in marks]
+    status = {pk: e.status for pk, e in expected.items()} | {m.student_id: m.status
+                                                             for m in new}
+    recorded = {**known, **{m.client_id: m for m in new}}
+    return RollCall([recorded[m["client_id"]] for m in marks],
+                    sorted(pk for pk, st in status.items()
+                           if st == Mark.Status.ABSENT and not expected[pk].leave))
 
 
 def _alert_absent(session: ClassSession, children) -> None:
@@ -112,7 +118,7 @@ def incident_report(*, session: ClassSession, user: User, student_id: int, kind:
         raise PolicyViolation(_("这名学生不在本课次的名单中。"), field="student")
     incident = Incident.objects.create(
         session=session, student=student, kind=kind, note=note,
-        client_id=client_id, occurred_at=_when(occurred_at, timezone.now()), reported_by=user)
+        client_id=client_id, occurred_at=happened_at(occurred_at, timezone.now()), reported_by=user)
     audit_record(actor=user, action=AttendanceAction.INCIDENT_REPORTED, obj=incident,
                  school=session.school, data={"kind": kind, "session": session.pk})
     _guardians_told_of_incident(session, incident)
