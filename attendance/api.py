@@ -182,7 +182,7 @@ class HandoffCreateApi(APIView):
         409: conflict("already_handed_off"),
         422: error(_lazy("client_id 已用于另一项不同的操作。"))})
     def post(self, request, pk: int):
-        session = selectors.session_for_teacher(request.user, pk)
+        session = selectors.session_for_teacher(request.user, pk, related=())
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)

@@ -23,3 +23,5 @@ class AttendanceAction(AuditAction):
     HANDOFF_DISPUTED = "attendance.handoff.disputed", _("家长对交接提出异议")
     DAY_CLOSED = "attendance.day.closed", _("日终确认")
     RECORD_WRITTEN = "attendance.record.written", _("填写服务记录")
+    WEEKS_ARCHIVED = "attendance.weeks.archived", _("班级每周活动记录存档")
+    MONTH_PUBLISHED = "attendance.month.published", _("公布教师课后服务考勤")

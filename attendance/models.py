@@ -256,6 +256,8 @@ class Handoff(TabletWrite):
         BUS = "bus", _("校车")
         SELF = "self", _("自行离校")
         TRANSFER = "transfer", _("转入下一课次")
+        # After a morning or noon session the children go back to their lessons, not home.
+        LESSONS = "lessons", _("回班上课")
 
     class Via(models.TextChoices):
         LIST = "list", _("名单核对")
@@ -444,3 +446,45 @@ class ClientWrite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.client_id}"
+
+
+class ClassWeekArchive(models.Model):
+    """A temporary class's weekly activity record as archived at the end of its term (R9:
+    filled in each week by the class's head teacher, handed to the school at term end for
+    inspection). Generated from the daily service records and the attendance of its sessions;
+    once archived it is this snapshot that inspectors read, not a fresh computation."""
+
+    temporary_class = models.OneToOneField("scheduling.TemporaryClass", on_delete=models.PROTECT,
+                                           related_name="week_archive")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField()
+    archived_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("班级每周活动记录存档")
+        verbose_name_plural = _("班级每周活动记录存档")
+
+    def __str__(self) -> str:
+        return f"{self.data.get('class', '')} {self.data.get('week', '')}"
+
+
+class TeacherMonthTable(models.Model):
+    """A month's table of teachers' service attendance, published to the school's staff (R9:
+    monthly publication): sessions and class-hours each teacher served, substitutions shown.
+    Published once; the rows are the snapshot the staff saw."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("月份"), help_text=_("该月的第一天。"))
+    rows = models.JSONField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("教师课后服务考勤月表")
+        verbose_name_plural = _("教师课后服务考勤月表")
+        constraints = [models.UniqueConstraint(fields=["school", "month"],
+                                               name="att_one_month_table")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.month:%Y-%m}"

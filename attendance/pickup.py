@@ -131,8 +131,10 @@ class Verdict:
 
 
 def _restricted(student: Student, name: str, phone: str) -> bool:
-    phone = normalise_phone(phone)
-    q = Q(name=name.strip()) if name.strip() else Q(pk__in=[])
+    name, phone = name.strip(), normalise_phone(phone)
+    if not name and not phone:
+        return False  # nothing to match: a code shown at the door without a name
+    q = Q(name=name) if name else Q()
     if phone:
         q |= Q(phone__endswith=phone)
     return RestrictedAdult.objects.filter(q, student=student, lifted_at__isnull=True).exists()

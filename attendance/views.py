@@ -5,24 +5,29 @@ API; every form carries a `client_id` made when the page was drawn, so sending i
 writes once."""
 
 import datetime
+import hashlib
+import secrets
 import uuid
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.errors import DomainError
-from schools.models import School
+from schools.models import School, Staff
 from schools.params import choice_param, date_param, int_param
-from schools.selectors import children_of, current_term
+from schools.selectors import children_of, current_term, school_ids_for
 
-from . import selectors, services
-from .models import Handoff, Incident, Mark, PickupAdult
+from . import records, selectors, services
+from .models import Delegation, Handoff, Incident, Mark, PickupAdult
 from .pickup import daily_code
 
 
@@ -105,10 +110,13 @@ def _session_post(request, session) -> None:
 @require_http_methods(["GET", "POST"])
 def session(request, pk: int):
     s = get_object_or_404(selectors.sessions_visible_to(request.user), pk=pk)
+    manages = s.school_id in selectors.schools_whose_day(request.user)
     if request.method == "POST":
-        s = selectors.session_for_teacher(request.user, pk)
         try:
-            _session_post(request, s)
+            if request.POST.get("action") == "substitute" and manages:
+                _substitute(request, s)
+            else:
+                _session_post(request, selectors.session_for_teacher(request.user, pk))
         except DomainError as exc:
             messages.error(request, str(exc.message))
         return redirect("attendance:session", pk=s.pk)
@@ -118,13 +126,69 @@ def session(request, pk: int):
         e.client_id = uuid.uuid5(page, f"handoff-{e.student.pk}")
         e.status_label = Mark.Status(e.status).label if e.status else ""
     later = selectors.sessions_of_day(s.school_id, s.date).filter(start__gte=s.end)
+    is_teacher = s.teacher is not None and s.teacher.user_id == request.user.pk
     return render(request, "attendance/session.html", {
         "s": s, "expected": expected,
         "ids": {k: uuid.uuid5(page, k) for k in ("roll", "incident", "record")},
-        "is_teacher": s.teacher is not None and s.teacher.user_id == request.user.pk,
+        "is_teacher": is_teacher, "before_lessons": s.slot.kind in services.BEFORE_LESSONS,
+        "offline": _offline(s, expected) if is_teacher else None,
         "later": later, "record": s.records.first(),
+        "staff": (Staff.objects.filter(school_id=s.school_id, active=True).order_by("name")
+                  if manages else None),
         "waiting": sum(1 for e in expected if e.present and e.handoff is None),
         "kinds": Incident.Kind.choices, "resolutions": Incident.Resolution.choices})
+
+
+def _substitute(request, session) -> None:
+    """The principal, office or duty leader names who serves the session."""
+    teacher = Staff.objects.filter(school_id=session.school_id,
+                                   pk=int_param(request.POST, "teacher")).first()
+    if teacher is None:
+        raise DomainError(_("请选择本校在岗的教职工。"), field="teacher")
+    services.session_set_teacher(session=session, teacher=teacher, user=request.user,
+                                 reason=request.POST.get("reason", "").strip()[:200])
+    messages.success(request, _("已安排 %(name)s 服务这个课次。") % {"name": teacher.name})
+
+
+def _offline(session, expected) -> dict:
+    """What the tablet needs to go on when the network drops, drawn into the page the service
+    worker keeps: where to send each write, and digests of the codes valid today so a code typed
+    at the door is checked without the server. Only digests travel (salted per page), never the
+    codes; the server checks every code again when the write arrives."""
+    ids = [e.student.pk for e in expected]
+    codes = {pk: [daily_code(pk, session.date)] for pk in ids}
+    for student_id, code in Delegation.objects.filter(
+            student_id__in=ids, date=session.date, revoked_at__isnull=True).values_list(
+            "student_id", "code"):
+        codes[student_id].append(code)
+    salt = secrets.token_hex(8)
+    return {"session": session.pk, "date": session.date.isoformat(), "salt": salt,
+            "api": reverse("api-session-detail", args=[session.pk]), "text": _tablet_text(),
+            "tz": timezone.get_current_timezone_name(),
+            "codes": {str(pk): [hashlib.sha256(f"{salt}:{pk}:{c}".encode()).hexdigest()
+                                for c in cs] for pk, cs in codes.items()}}
+
+
+def _tablet_text() -> dict:
+    return {
+        "waiting": _("待发送 (%(n)s)"), "waiting_one": _("待发送"), "sent": _("已发送"),
+        "refused": _("未被接受"), "handed": _("已交给 %(who)s · %(at)s"),
+        "offline": _("网络已断开：记录保存在平板上，联网后自动发送。"),
+        "signed_out": _("登录已过期：请重新登录，待发送的记录不会丢失。"),
+        "by_code": _("持接送码的人"), "code_refused": _("接送码不符：请勿放行，核实来人身份。"),
+        "code_unchecked": _("离线时无法核对接送码：请从名单中选择接送人，或等网络恢复。"),
+        "roll": _("点名"), "roll_sent": _("已点名"), "roll_waiting": _("点名待发送"),
+        "record": _("服务记录"), "choose_person": _("请选择接送人，或输入接送码。")}
+
+
+@require_GET
+@never_cache
+def service_worker(request):
+    """The tablet's service worker, served from the attendance pages' own path so that it
+    controls them: it keeps the day's session pages and the assets they load, and answers from
+    them when the network is gone."""
+    return HttpResponse(render_to_string("attendance/sw.js", request=request),
+                        content_type="text/javascript; charset=utf-8")
 
 
 @login_required
@@ -161,21 +225,36 @@ def child(request, pk: int):
     """The guardian's page for one child; the school's staff read the attendance only."""
     own = children_of(request.user).filter(pk=pk).first()
     student = own or get_object_or_404(selectors.children_for_attendance(request.user), pk=pk)
+    manages = own is None and student.school_id in selectors.schools_whose_day(request.user)
     if request.method == "POST":
-        if own is None:
+        if own is None and not manages:
             raise Http404
         try:
-            _child_post(request, own)
+            if own is not None:
+                _child_post(request, own)
+            else:
+                services.restricted_adult_record(
+                    student=student, user=request.user, name=request.POST.get("name", ""),
+                    phone=request.POST.get("phone", ""), reason=request.POST.get("reason", ""))
+                messages.success(request, _("已登记。把孩子交给此人会被拒绝，并立即通知校长。"))
         except DomainError as exc:
             messages.error(request, str(exc.message))
         return redirect("attendance:child", pk=pk)
     today_ = timezone.localdate()
     term = current_term(student.school_id, today_, or_next=True)
     lines = selectors.attendance_of(student, term.start, min(term.end, today_)) if term else []
-    context = {"student": student, "own": own is not None, "lines": lines[::-1], "today": today_}
+    context = {"student": student, "own": own is not None, "lines": lines[::-1], "today": today_,
+               "restricted": student.restricted_adults.filter(lifted_at__isnull=True)
+               if manages else None}
     if own is not None:
         code = daily_code(student.pk, today_)
         context.update(
+            # The notice of a handoff leads here: the latest releases come first, each with
+            # its "that was not us".
+            recent=Handoff.objects.filter(
+                student=student, occurred_at__gte=timezone.now() - datetime.timedelta(days=1))
+            .select_related("session__temporary_class").prefetch_related("disputes")
+            .order_by("-occurred_at"),
             code=code, qr=_qr(code), adults=PickupAdult.objects.filter(student=student),
             delegations=student.delegations.filter(date__gte=today_, revoked_at__isnull=True),
             walk_home=student.walk_home.filter(valid_to__gte=today_, revoked_at__isnull=True),
@@ -223,3 +302,52 @@ def _child_post(request, student) -> None:
                                     pk=int_param(post, "handoff"))
         services.handoff_dispute(handoff=handoff, user=user, note=post.get("note", "")[:500])
         messages.success(request, _("已通知学校，学校会立即核实。"))
+
+
+@login_required
+def week(request, pk: int):
+    """The weekly activity record of the class's head teacher (R9): every class they head that
+    week, printable; the archived snapshots once the term has ended."""
+    cls = get_object_or_404(records.class_weeks_visible_to(request.user), pk=pk)
+    return render(request, "attendance/week.html", {
+        "cls": cls, "w": records.head_teacher_week(cls)})
+
+
+def _month_of(label: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(f"{label}-01")
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def month(request, month: str):
+    """The month's table of teachers' service attendance (R9). The principal or office sees
+    the figures as they stand and publishes them once the month is over; the school's staff
+    read what was published."""
+    first = _month_of(month)
+    managed = school_ids_for(request.user, records.MANAGERS)
+    staff = getattr(request.user, "staff_profile", None)
+    school_id = min(managed) if managed else (staff.school_id if staff else None)
+    if school_id is None:
+        raise Http404
+    school = get_object_or_404(School, pk=school_id)
+    if request.method == "POST":
+        if not managed:
+            raise Http404
+        try:
+            services.teacher_month_publish(school=school, month=first, user=request.user)
+            messages.success(request, _("已公布，全校教职工已收到通知。"))
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("attendance:month", month=month)
+    table = records.month_table(school_id, first)
+    rows = table.rows if table else (records.teacher_month(school_id, first) if managed else [])
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return render(request, "attendance/month.html", {
+        "school": school, "month": first, "table": table, "rows": rows, "manages": bool(managed),
+        "can_publish": bool(managed) and table is None
+        and first < records.month_start(timezone.localdate()),
+        "previous": f"{previous:%Y-%m}", "next": f"{following:%Y-%m}"})

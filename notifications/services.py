@@ -1,9 +1,10 @@
 """Queuing and delivering notifications through the outbox (notifications.Notification).
 
 `notify` and `notify_many` write one row per channel under a unique dedupe key, inside the
-caller's transaction; delivery of e-mail and SMS rows is published to the row's lane (a Celery
-queue per urgency) once the transaction commits. Publishing fails fast: a broker that cannot be
-reached costs the request one short connection attempt, and the rows wait for the rescan.
+caller's transaction (one INSERT that skips keys already held); delivery of e-mail and SMS
+rows is published to the row's lane (a Celery queue per urgency) once the transaction commits.
+Publishing fails fast: a broker that cannot be reached costs the request one short connection
+attempt, and the rows wait for the rescan.
 
 Delivery is claim, send, record. The claim (`sending`, attempt number, who, when) is committed
 before anything leaves; the send carries the dedupe key to the channel as its idempotency key;
@@ -23,8 +24,10 @@ import socket
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
@@ -91,16 +94,34 @@ def notify_many(items: Iterable[dict]) -> int:
     rows = [row for item in items for row in _rows(**item)]
     if not rows:
         return 0
-    keys = [r.dedupe_key for r in rows]
-    before = set(Notification.objects.filter(dedupe_key__in=keys)
-                 .values_list("dedupe_key", flat=True))
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    new_keys = [k for k in keys if k not in before]
-    pending = list(Notification.objects
-                   .filter(dedupe_key__in=new_keys, status=Status.PENDING)
-                   .order_by("pk").values_list("pk", "urgency"))
-    _publish_on_commit(pending)
-    return len(new_keys)
+    written = _insert_unclaimed(rows)
+    # In-app rows are delivered by being written: only e-mail and SMS rows go to a lane.
+    _publish_on_commit([(pk, urgency) for pk, urgency, status in written
+                        if status == Status.PENDING])
+    return len(written)
+
+
+def _insert_unclaimed(rows: list[Notification], batch_size: int = 1000
+                      ) -> list[tuple[int, str, str]]:
+    """Insert the rows whose dedupe key nobody holds yet; (pk, urgency, status) of each row
+    written, in pk order. One statement per batch: INSERT ... ON CONFLICT DO NOTHING RETURNING
+    names exactly the rows this call wrote, where bulk_create(ignore_conflicts=True) returns no
+    ids and would need a lookup before and after."""
+    db = router.db_for_write(Notification)
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    returning = [meta.pk, meta.get_field("urgency"), meta.get_field("status")]
+    written = []
+    with transaction.atomic(using=db, savepoint=False), connections[db].cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, rows[start:start + batch_size])
+            compiler = query.get_compiler(using=db)
+            compiler.returning_fields = returning
+            for sql, params in compiler.as_sql():
+                cursor.execute(sql, params)
+                written += cursor.fetchall()
+    return sorted(written)
 
 
 def notify(**item) -> int:

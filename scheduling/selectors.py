@@ -241,6 +241,13 @@ def classes_of_weeks(start: datetime.date, end: datetime.date) -> QuerySet[Tempo
             .select_related("menu__term", "slot"))
 
 
+def classes_matching(q: Q) -> QuerySet[TemporaryClass]:
+    """Temporary classes by a condition of the caller's (later stages' records and reports),
+    with their week's menu, term, school and head teacher."""
+    return (TemporaryClass.objects.filter(q)
+            .select_related("menu__term__school", "slot", "head_teacher"))
+
+
 def class_members_on(temporary_class: TemporaryClass, day: datetime.date) -> QuerySet[Student]:
     """The children of a temporary class on `day`: placed in it, and enrolled in its slot and
     in force that day (a withdrawal effective mid-week drops out); none if the class does not

@@ -50,15 +50,16 @@ def _actor(actor: User | None) -> User | None:
 
 
 def audit_record(*, actor: User | None, action: str, obj: models.Model | None,
-                 school: School | None, data: dict | None = None) -> AuditEntry:
-    """Append one entry. `school` is explicit (None only for what belongs to no school)."""
+                 school: School | int | None, data: dict | None = None) -> AuditEntry:
+    """Append one entry. `school` (the school or its id) is explicit (None only for what
+    belongs to no school)."""
     return AuditEntry.objects.create(
         actor=_actor(actor),
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
-        school=school,
+        school_id=getattr(school, "pk", school),
         data=data or {},
     )
 

@@ -34,6 +34,17 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def _forget_expected_children():
+    """Each test starts with no class lists kept in memory (attendance.selectors keeps them a
+    few seconds per session; ids are reused across tests once tables are flushed)."""
+    from attendance.selectors import expected_forget
+
+    expected_forget()
+    yield
+    expected_forget()
+
+
 @pytest.fixture
 def cast(db):
     """Two districts; in the first, school A (the cast's own) and school B (another school);

@@ -275,6 +275,14 @@ MATRIX: dict[str, Route] = {
     # A child's attendance: their guardian and the staff who see the child, not the district.
     "attendance/children/<int:pk>/": get(
         "student", "child", {"anon": PAGE, "officer officer2": "404/404", "*": "200/404"}),
+    # A class's weekly record: who heads or served it, its school's managers, the district.
+    "attendance/classes/<int:pk>/week/": get(
+        "class", "child", {"anon": PAGE, f"teacher {PRINCIPALS} officer officer2": "200/404",
+                           "*": 404}),
+    # The month's teachers' attendance: the school's managers (draft) and staff (published).
+    "attendance/months/<str:month>/": get(
+        "month", "school", {"anon": PAGE, f"teacher {PRINCIPALS} {HOMEROOMS}": 200,
+                            "*": 404}),
     "api/v1/sessions/": signed_in(API),
     "api/v1/sessions/<int:pk>/": get(
         "session", "child", {"anon": API, f"teacher {PRINCIPALS}": "200/404", "*": 404}),
@@ -336,6 +344,8 @@ PUBLIC = {
     "accounts/password_reset/done/": 200,
     "accounts/reset/<uidb64>/<token>/": 200,  # an invalid link says so
     "accounts/reset/done/": 200,
+    # The tablet's service worker: a script with no data in it, fetched by the browser itself.
+    "attendance/sw.js": 200,
 }
 # Whole areas outside the matrix: the Django admin has its own permission system, the language
 # switch is public, files are served by the web server.
@@ -630,6 +640,8 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
     objects["past_monday"] = per_school(past_monday, past_monday, past_monday)
     day = types.SimpleNamespace(pk=_next_monday().isoformat())
     objects["sday"] = per_school(day, day, day)
+    month = types.SimpleNamespace(pk=f"{today:%Y-%m}")
+    objects["month"] = per_school(month, month, month)
     objects["session"] = {k: ClassSession.objects.get(temporary_class=cls)
                           for k, cls in objects["class"].items()}
     objects["incident"], objects["handoff"], objects["adult"] = {}, {}, {}

@@ -21,7 +21,7 @@ from schools.selectors import duty_managers
 from ..events import AttendanceAction
 from ..idempotency import Reply, claim, happened_at, remember
 from ..models import ClassSession, DayClose, LatePickup, PickupAdult, ServiceRecord
-from ..selectors import day_of, expected_in
+from ..selectors import day_of, waiting_in
 from . import alerts
 
 # Minutes after the school's grace period at which each escalation step is due (R8: a guardian
@@ -51,12 +51,33 @@ def day_close(*, school: School, day: datetime.date, user: User) -> DayClose:
     return closed
 
 
-def _due_sessions(now: datetime.datetime):
+# A session is scanned from its end until its last step is due, plus this much: a beat that was
+# down catches up when it returns. After that nothing is left to fire (every step of every
+# child still waiting has fired); the day-close reminder and the day close itself take over.
+CATCH_UP = datetime.timedelta(minutes=30)
+# The longest grace a school may set (School.pickup_grace_minutes).
+MAX_GRACE = datetime.timedelta(minutes=120)
+
+
+def _due_sessions(now: datetime.datetime) -> list[tuple[ClassSession, float]]:
+    """The sessions of today, in schools whose day is still open, that are in their
+    escalation window, with how many minutes past end plus grace they are."""
     today = timezone.localdate(now)
-    local = timezone.localtime(now).time()
-    return (ClassSession.objects.filter(date=today, end__lte=local)
-            .exclude(school_id__in=DayClose.objects.filter(date=today).values("school_id"))
-            .select_related("school", "temporary_class", "slot"))
+    local = timezone.localtime(now)
+    oldest = local - MAX_GRACE - datetime.timedelta(minutes=STEPS[3]) - CATCH_UP
+    sessions = (ClassSession.objects.filter(date=today, end__lte=local.time())
+                .exclude(school_id__in=DayClose.objects.filter(date=today).values("school_id"))
+                .select_related("school", "temporary_class__menu__term",
+                                "temporary_class__slot", "slot"))
+    if oldest.date() == today:
+        sessions = sessions.filter(end__gte=oldest.time())
+    due = []
+    for session in sessions:
+        late = ((now - session.ends_at()).total_seconds() / 60
+                - session.school.pickup_grace_minutes)
+        if 0 <= late <= STEPS[3] + CATCH_UP.total_seconds() / 60:
+            due.append((session, late))
+    return due
 
 
 def late_pickups_scan(*, now: datetime.datetime | None = None) -> int:
@@ -66,26 +87,21 @@ def late_pickups_scan(*, now: datetime.datetime | None = None) -> int:
     principal. Each step once (a unique row and the outbox key). Returns the steps fired."""
     now = now or timezone.now()
     fired = 0
-    for session in _due_sessions(now):
-        late = (now - session.ends_at()).total_seconds() / 60 - session.school.pickup_grace_minutes
+    for session, late in _due_sessions(now):
         due = [step for step, after in STEPS.items() if late >= after]
-        if not due:
-            continue
-        waiting = [e.student for e in expected_in(session) if e.present and e.handoff is None]
+        waiting = waiting_in(session)
         if not waiting:
             continue
+        done = set(LatePickup.objects.filter(session=session).values_list("step", "student_id"))
         for step in due:
-            fired += _escalate(session, waiting, step, now)
+            new = [c for c in waiting if (step, c.pk) not in done]
+            if new:
+                fired += _escalate(session, new, step, now)
     return fired
 
 
-def _escalate(session: ClassSession, children, step: int, now: datetime.datetime) -> int:
+def _escalate(session: ClassSession, new, step: int, now: datetime.datetime) -> int:
     with transaction.atomic():
-        done = set(LatePickup.objects.filter(session=session, step=step).values_list(
-            "student_id", flat=True))
-        new = [c for c in children if c.pk not in done]
-        if not new:
-            return 0
         LatePickup.objects.bulk_create(
             [LatePickup(session=session, student=c, step=step, at=now) for c in new],
             ignore_conflicts=True)

@@ -10,14 +10,18 @@ second waits for the first to commit, then finds its row and is told 409 already
 import datetime
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.audit import audit_record
 from schools.errors import PolicyViolation
 from schools.formats import time_label
-from schools.models import User
+from schools.models import ServiceSlot, User
 
 from ..events import AttendanceAction
 from ..idempotency import Reply, claim, happened_at, remember
@@ -27,6 +31,8 @@ from ..selectors import expected_child
 from . import alerts
 
 To = Handoff.To
+# The slots after which the children go back to class.
+BEFORE_LESSONS = {ServiceSlot.Kind.MORNING, ServiceSlot.Kind.NOON}
 Reason = Refusal.Reason
 
 
@@ -49,6 +55,10 @@ def _verdict(session: ClassSession, student, data: dict) -> Verdict:
                             phone=data.get("pickup_phone", ""))
     if to == To.BUS:
         return Verdict() if student.bus_rider else Verdict(Reason.NOT_BUS_RIDER)
+    if to == To.LESSONS:
+        if session.slot.kind not in BEFORE_LESSONS:
+            raise PolicyViolation(_("只有晨间、午间课次结束后才能回班上课。"), field="released_to")
+        return Verdict(via="")
     if to == To.SELF:
         allowed = session.school.allows_walk_home and student.pk in walk_home_on(
             [student.pk], session.date)
@@ -91,21 +101,45 @@ def handoff_release(*, session: ClassSession, user: User, data: dict, client_id:
         person_name=verdict.name, person_relation=verdict.relation,
         guardian_id=verdict.guardian_id, pickup_adult_id=verdict.pickup_adult_id,
         delegation_id=verdict.delegation_id, transfer_to=transfer_to, client_id=client_id,
-        occurred_at=when, released_by=user,
-        synced_late=DayClose.objects.filter(school_id=session.school_id,
-                                            date=session.date).exists())
-    try:
-        with transaction.atomic():
-            handoff.save()
-    except IntegrityError:
+        occurred_at=when, released_by=user)
+    if not _insert_once(handoff):
         return remember(client_id, _second_release(session, user, handoff, client_id, when))
     audit_record(actor=user, action=AttendanceAction.HANDED_OFF, obj=handoff,
-                 school=session.school, data={"released_to": handoff.released_to,
+                 school=session.school_id, data={"released_to": handoff.released_to,
                                               "via": handoff.via, "person": handoff.person_name,
                                               "occurred_at": when.isoformat(),
                                               "synced_late": handoff.synced_late})
     _tell_guardians(session, handoff)
     return remember(client_id, Reply(201, handoff_json(handoff)))
+
+
+def _insert_once(handoff: Handoff) -> bool:
+    """Write the handoff unless the child has left the session already; whether it was
+    written. One statement, no savepoint: ON CONFLICT DO NOTHING meets the unique (session,
+    student) index (a second tablet's release waits for the first to commit, then writes
+    nothing; the client_id, the table's other unique key, was claimed just before), and
+    `synced_late`, whether the school's day was closed before the release arrived, is read by
+    the same statement."""
+    session = handoff.session
+    # The day's close, in this app's own table, as plain SQL: an Exists() queryset costs more
+    # to build than the rest of the statement.
+    handoff.synced_late = RawSQL(
+        f"EXISTS (SELECT 1 FROM {DayClose._meta.db_table} WHERE school_id = %s AND date = %s)",
+        (session.school_id, session.date), output_field=BooleanField())
+    meta = Handoff._meta
+    query = InsertQuery(Handoff, on_conflict=OnConflict.IGNORE)
+    query.insert_values([f for f in meta.concrete_fields if not f.primary_key], [handoff])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk, meta.get_field("synced_late")]
+    with connection.cursor() as cursor:
+        for sql, params in compiler.as_sql():
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    handoff.pk, handoff.synced_late = row
+    handoff._state.adding, handoff._state.db = False, connection.alias
+    return True
 
 
 def _same(a: Handoff, b: Handoff) -> bool:
@@ -125,7 +159,7 @@ def _second_release(session, user, attempt: Handoff, client_id, when) -> Reply:
         attempted={"released_to": attempt.released_to, "person_name": attempt.person_name,
                    "via": attempt.via, "transfer_to": attempt.transfer_to_id})
     audit_record(actor=user, action=AttendanceAction.HANDOFF_CONFLICT, obj=conflict,
-                 school=session.school, data={"handoff": first.pk, **conflict.attempted})
+                 school=session.school_id, data={"handoff": first.pk, **conflict.attempted})
     return Reply(409, {"code": "already_handed_off",
                        "detail": _("%(name)s 已于 %(time)s 交给 %(person)s，不能再次交接。")
                        % {"name": attempt.student.name,
@@ -145,7 +179,7 @@ def _refuse(session, user, student, verdict: Verdict, data: dict, client_id, whe
                                      presented=presented, teacher=user, client_id=client_id,
                                      occurred_at=when)
     audit_record(actor=user, action=AttendanceAction.HANDOFF_REFUSED, obj=refusal,
-                 school=session.school, data={"reason": verdict.reason, **presented})
+                 school=session.school_id, data={"reason": verdict.reason, **presented})
     who = presented.get("pickup_name") or _("来人")
     text = _("%(time)s，%(who)s 要接 %(name)s（%(cls)s），未获准：%(reason)s。"
              "孩子仍由老师看护。") % {

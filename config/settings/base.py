@@ -210,6 +210,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attendance.tasks.ensure_sessions",
         "schedule": crontab(hour=1, minute=0),
     },
+    # R9: the weekly class records of a term that has ended are archived for inspection.
+    "attendance-archive-ended-terms": {
+        "task": "attendance.tasks.archive_ended_terms",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "scheduling-choice-deadline-reminders": {
         "task": "scheduling.tasks.send_choice_deadline_reminders",
         "schedule": crontab(hour=9, minute=0),

@@ -23,7 +23,7 @@ from attendance.pickup import daily_code
 from attendance.selectors import expected_in
 from enrollment import services as enrollment
 from notifications.models import Notification
-from schools.models import AuditEntry, GuardianStudent
+from schools.models import AuditEntry, GuardianStudent, ServiceSlot
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -388,3 +388,55 @@ def test_a_day_left_open_an_hour_after_its_last_session_alerts_the_principal_onc
     DayClose.objects.create(school=cast.school, date=session.date, closed_by=cast.principal)
     assert services.day_close_reminders(
         now=last + datetime.timedelta(days=0, minutes=61)) == 0
+
+
+
+def test_only_the_serving_teacher_releases_a_child(api, cast, session):
+    body = {"student": cast.child.pk, "released_to": "guardian",
+            "pickup_code": daily_code(cast.child.pk, session.date),
+            "client_id": str(uuid.uuid4())}
+    for user in (cast.principal, cast.homeroom_teacher, cast.parent):
+        response = api(user).post(f"/api/v1/sessions/{session.pk}/handoffs/", body,
+                                  format="json")
+        assert response.status_code == 404
+    assert not Handoff.objects.exists() and not ClientWrite.objects.exists()
+
+
+# Measured (cold content-type cache, the tablet signed in without a token lookup): the
+# session, a savepoint, the client_id claim, the child's check, the insert (which reads the
+# day's close itself), the content type, the audit row, the guardians, their notice, the
+# stored reply, the release = 11; 17 before the handoff was trimmed (memberships for the
+# scope, a separate day-close query, a savepoint around the insert, and two outbox lookups).
+HANDOFF_MAX_QUERIES = 11
+
+
+def test_a_handoff_at_the_door_takes_a_fixed_number_of_queries(
+        tablet, cast, session, django_assert_max_num_queries):
+    """The 16:30 rush (bench/handoff.py): each child released by the day's code, with the
+    audit row and the guardian's notice still written."""
+    with django_assert_max_num_queries(HANDOFF_MAX_QUERIES):
+        response = _handoff(tablet, cast.child,
+                            pickup_code=daily_code(cast.child.pk, session.date))
+    assert response.status_code == 201, response.json()
+    handoff = Handoff.objects.get()
+    assert handoff.via == "code" and handoff.released_by == cast.teacher
+    assert AuditEntry.objects.filter(action="attendance.handoff.released",
+                                     object_id=str(handoff.pk)).exists()
+    assert _alerts("attendance.handoff", recipient=cast.parent, channel="in_app").exists()
+    assert ClientWrite.objects.get().status_code == 201
+
+
+def test_back_to_lessons_only_after_a_morning_or_noon_session(tablet, cast, session):
+    """After a noon session the children go back to class; an afternoon session's children
+    cannot be "sent back to lessons" (400 naming the field), and nothing is written."""
+    response = _handoff(tablet, cast.child, released_to="lessons")
+    assert response.status_code == 400
+    assert "released_to" in response.json(), response.json()
+    assert not Handoff.objects.filter(session=session).exists()
+    # Test setup only: the session's slot becomes that weekday's noon slot.
+    slots = ServiceSlot.objects.filter(term=session.term, weekday=session.slot.weekday)
+    slots.filter(kind=ServiceSlot.Kind.NOON).update(kind=ServiceSlot.Kind.EVENING)
+    slots.filter(pk=session.slot_id).update(kind=ServiceSlot.Kind.NOON)
+    response = _handoff(tablet, cast.child, released_to="lessons")
+    assert response.status_code == 201, response.json()
+    assert response.json()["released_to"] == "lessons"

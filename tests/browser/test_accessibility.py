@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from attendance.models import ClassSession
 from enrollment.models import Enrolment
 from scheduling.models import Menu, TemporaryClass
 from schools.models import Homeroom, User
@@ -107,6 +108,12 @@ def _demo_pages() -> SimpleNamespace:
     homeroom = Homeroom.objects.filter(head_teacher__user__username="homeroom").first()
     taught = (TemporaryClass.objects.filter(head_teacher__user__username="teacher",
                                             menu=current).order_by("pk").first())
+    served = (ClassSession.objects.filter(teacher__user__username="teacher")
+              .order_by("-date").first())
+    month = f"/attendance/months/{timezone.localdate():%Y-%m}/"
+    attendance = (["/attendance/", f"/attendance/sessions/{served.pk}/",
+                   f"/attendance/classes/{served.temporary_class_id}/week/", month]
+                  if served else [])
     return SimpleNamespace(
         parent=[
             "/",
@@ -120,9 +127,12 @@ def _demo_pages() -> SimpleNamespace:
             f"/enrollment/enrolments/{enrolment.pk}/withdraw/",
             "/enrollment/leave/",
             "/notifications/",
+            "/attendance/",
+            *(f"/attendance/children/{c.pk}/" for c in children),
         ],
         homeroom=["/", "/enrollment/review/", f"/roster/homerooms/{homeroom.pk}/"],
-        teacher=["/", "/scheduling/teachers/week/", f"/scheduling/classes/{taught.pk}/"],
+        teacher=["/", "/scheduling/teachers/week/", f"/scheduling/classes/{taught.pk}/",
+                 *attendance],
         principal=[
             "/",
             "/enrollment/decide/",
@@ -131,6 +141,9 @@ def _demo_pages() -> SimpleNamespace:
             f"/scheduling/menus/{current.pk}/classes/",
             f"/scheduling/classes/{taught.pk}/",
             "/scheduling/rooms/week/",
+            f"/attendance/days/{(served.date if served else timezone.localdate()).isoformat()}/",
+            *attendance[1:],
+            f"/attendance/children/{child.pk}/",
         ],
         district=["/"],
     )

@@ -14,13 +14,14 @@ pytestmark = pytest.mark.django_db
 
 # Measured (cold content-type cache). bulk-decide: membership lookup, queue check, savepoint,
 # locking select, update, enrolment insert, slot read and insert, content type, audit insert,
-# outbox lookup, outbox insert, pending lookup, release = 14 for 100 applications; 15 for 1,000
-# because notify_many inserts its rows in batches of 1,000 (two channels per applicant).
+# outbox insert (one INSERT ... ON CONFLICT DO NOTHING RETURNING), release = 12 for 100
+# applications; 13 for 1,000 because notify_many inserts its rows in batches of 1,000 (two
+# channels per applicant).
 # bulk-review: 8 for both (no enrolments, no notices). One query per application would blow
 # either bound at once; the single bound holds for both sizes.
 # One of them asks scheduling for allocated weeks the new pupils must be seated in (a
 # constant: none, whatever the number approved).
-DECIDE_MAX_QUERIES = 16
+DECIDE_MAX_QUERIES = 14
 REVIEW_MAX_QUERIES = 8
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from notifications import services
 from notifications.channels import SMS, LocmemSMSBackend
 from notifications.models import Notification
 from notifications.services import (
@@ -71,6 +72,27 @@ def test_notify_many_skips_claimed_keys_and_counts_new_rows(django_capture_on_co
         assert notify_many(items[:2]) == 2
         assert notify_many(items) == 1
     assert Notification.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_only_the_rows_a_call_wrote_are_published_and_in_app_rows_never(
+        django_capture_on_commit_callbacks, django_assert_num_queries, monkeypatch):
+    """One INSERT that skips claimed keys says which rows are new: the in-app row is delivered
+    by being written, so an in-app batch leaves nothing for the broker."""
+    published = []
+    monkeypatch.setattr(services, "_publish", lambda rows: published.extend(rows))
+    users = [f.UserFactory(email=f"u{i}@example.cn") for i in range(3)]
+    keys = {u.pk: f"test.digest:{u.pk}:2026-11-23" for u in users}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with django_assert_num_queries(1):
+            assert notify_many([_notice(u, key=keys[u.pk], channels=["in_app"])
+                                for u in users[:2]]) == 2
+    assert callbacks == [] and published == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_many([_notice(u, key=keys[u.pk], urgency="alert") for u in users]) == 4
+    email = Notification.objects.filter(channel="email").order_by("pk")
+    assert published == [(n.pk, "alert") for n in email] and len(published) == 3
+    assert Notification.objects.filter(channel="in_app").count() == 3
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """`manage.py seed_demo [--password P] [--url U] [--quiet]`: the whole demo, stage by stage,
-each through its own app's demo module (the roster, then enrollment, then scheduling); later
-stages add theirs here. Idempotent: a second run adds nothing. It ends with the table of the
-demo accounts, what to try with each, and the address to open."""
+each through its own demo module (the roster, enrollment and scheduling in their apps, then
+attendance in portal.demo_attendance); later stages add theirs here. Idempotent: a second run
+adds nothing. It ends with the table of the demo accounts, what to try with each, and the
+address to open."""
 
 import contextlib
 import logging
@@ -15,6 +16,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from enrollment.demo import seed as seed_enrollment
+from portal.demo_attendance import seed as seed_attendance
 from scheduling.demo import seed as seed_scheduling
 from schools.demo import ACCOUNTS, DEFAULT_PASSWORD, display_width, pad
 from schools.demo import seed as seed_roster
@@ -42,12 +44,15 @@ def quiet_delivery() -> Iterator[None]:
 # What to try first with each demo account, in the order of one child's way through the
 # service. A stage that adds pages adds its hint here; an account without one is listed last.
 TRY = {
-    "parent": "/enrollment/ 为张小明报名；/scheduling/menus/ 为张小红选课",
+    "parent": "/enrollment/ 为张小明报名；/scheduling/menus/ 为张小红选课；"
+              "/attendance/ 张小红的考勤、接送码与授权接送人",
     "parent2": "/enrollment/ 刘洋的报名（待班主任审核）",
     "homeroom": "/enrollment/review/ 审核本班报名（张小明报名后也在这里）",
     "homeroom2": "/enrollment/review/ 审核本班报名（含刘洋）",
-    "principal": "/enrollment/decide/ 审定报名、退出；/scheduling/menus/ 分班",
-    "teacher": "/scheduling/teachers/week/ 本周带的临时班与名单",
+    "principal": "/enrollment/decide/ 审定报名、退出；/scheduling/menus/ 分班；"
+                 "/attendance/ 今日接送与往日的日终确认",
+    "teacher": "/attendance/ 今天张小红所在班的点名与放学交接；"
+               "/scheduling/teachers/week/ 本周带的临时班",
     "principal2": "/ 另一所学校：看不到实验小学的任何数据",
     "finance": "/ 全校今日概况",
     "district": "/ 区内各校的参与率与待办",
@@ -74,7 +79,7 @@ class Command(BaseCommand):
         password = options["password"]
         quiet = options["quiet"]
         if not quiet:
-            self.stdout.write("正在建立示范数据（首次约需半分钟）……")
+            self.stdout.write("正在建立示范数据（首次约需一两分钟）……")
         today = timezone.localdate()
         password_hash = make_password(password)  # hashed once: the demo accounts share it
         # The enrollment notices are delivered on commit: kept off the console (see there).
@@ -89,6 +94,9 @@ class Command(BaseCommand):
             analyse()
             # The scheduling stage's: this week's menu allocated, next week's open.
             seed_scheduling(stdout=None if quiet else self.stdout)
+            analyse()
+            # The attendance stage's: the recent service days closed, today's open.
+            seed_attendance(stdout=None if quiet else self.stdout)
         if not quiet:
             self.print_summary(schools, password, options["url"] or settings.SITE_URL)
 

@@ -1,0 +1,133 @@
+"""The records R9 asks for, read from the sessions: a temporary class's weekly activity record
+(the head teacher's, built from the daily service records and the roll) and a month's table of
+teachers' service attendance. Both come out as plain data, the same shape whether computed now
+or read from the snapshot archived at term end (ClassWeekArchive) or published to the staff
+(TeacherMonthTable)."""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from scheduling.selectors import classes_matching
+from schools.formats import time_label
+from schools.models import Role, User
+from schools.selectors import district_ids_for, school_ids_for
+
+from .models import ClassSession, ClassWeekArchive, LatePickup, Mark, TeacherMonthTable
+from .selectors import expected_in
+
+Status = Mark.Status
+# Who reads every class's record and publishes the month's table.
+MANAGERS = {Role.PRINCIPAL, Role.OFFICE}
+
+
+def class_week(temporary_class) -> dict:
+    """The class's week: for each session, who served, the roll (expected, present, absent,
+    late, on leave), the service record, incidents and late pickups; and the week's totals.
+    The archived snapshot once there is one."""
+    archive = ClassWeekArchive.objects.filter(temporary_class=temporary_class).first()
+    if archive is not None:
+        return archive.data | {"archived_at": archive.archived_at.isoformat()}
+    cls = temporary_class
+    sessions = list(ClassSession.objects.filter(temporary_class=cls)
+                    .select_related("teacher", "school").order_by("date"))
+    late = defaultdict(set)
+    for session_id, student_id in LatePickup.objects.filter(
+            session__in=sessions).values_list("session_id", "student_id"):
+        late[session_id].add(student_id)
+    lines = []
+    for s in sessions:
+        expected = expected_in(s)
+        statuses = [e.status for e in expected]
+        record = s.records.select_related("written_by").first()
+        lines.append({
+            "date": s.date.isoformat(), "start": time_label(s.start), "end": time_label(s.end),
+            "teacher": s.teacher.name if s.teacher else "", "substitute": s.substitute,
+            "roll_called": s.roll_called_at is not None, "expected": len(expected),
+            "present": sum(1 for e in expected if e.status in (Status.PRESENT, Status.LATE)),
+            "late": statuses.count(Status.LATE), "absent": statuses.count(Status.ABSENT),
+            "leave": sum(1 for e in expected if e.leave),
+            "content": record.content if record else "", "notes": record.notes if record else "",
+            "written_by": (record.written_by.display_name or record.written_by.username)
+            if record else "",
+            "incidents": [{"student": e.student.name, "kind": i.get_kind_display(),
+                           "note": i.note, "resolved": i.resolved_at is not None}
+                          for e in expected for i in s.incidents.filter(student=e.student)],
+            "late_pickups": len(late[s.pk])})
+    return {
+        "class": cls.name, "room": cls.room, "week": cls.menu.week.isoformat(),
+        "term": cls.menu.term.name, "school": cls.menu.term.school.name,
+        "head_teacher": cls.head_teacher.name if cls.head_teacher else "",
+        "sessions": lines,
+        "totals": {k: sum(line[k] for line in lines) for k in TOTALS},
+        "archived_at": None}
+
+
+TOTALS = ("expected", "present", "late", "absent", "leave", "late_pickups")
+
+
+def head_teacher_week(temporary_class) -> dict:
+    """The head teacher's weekly activity record (R9: 班主任每周填写活动记录): every temporary
+    class they head in that week's menu, session by session in the order they met, each from
+    its archive once archived. A class without a head teacher stands alone."""
+    head = temporary_class.head_teacher_id
+    classes = (classes_matching(Q(menu_id=temporary_class.menu_id, head_teacher_id=head))
+               if head else [temporary_class])
+    weeks = [class_week(cls) for cls in classes]
+    lines = sorted(({**line, "class": week["class"], "room": week["room"]}
+                    for week in weeks for line in week["sessions"]),
+                   key=lambda line: (line["date"], line["start"]))
+    first = class_week(temporary_class)
+    return {**first, "classes": [w["class"] for w in weeks], "sessions": lines,
+            "totals": {k: sum(line[k] for line in lines) for k in TOTALS},
+            "archived_at": first["archived_at"] if all(w["archived_at"] for w in weeks)
+            else None}
+
+
+def class_weeks_visible_to(user: User) -> QuerySet:
+    """The temporary classes whose weekly record `user` may read: the classes they head or
+    served a session of, every class of a school they manage, and of their district (the
+    archive is kept for inspection). Not guardians: the record names other children."""
+    if not user.is_authenticated:
+        return classes_matching(Q(pk__in=[]))
+    served = ClassSession.objects.filter(teacher__user=user).values("temporary_class_id")
+    return classes_matching(
+        Q(head_teacher__user=user) | Q(pk__in=served)
+        | Q(menu__term__school_id__in=school_ids_for(user, MANAGERS))
+        | Q(menu__term__school__district_id__in=district_ids_for(user)))
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def teacher_month(school_id: int, month: datetime.date,
+                  today: datetime.date | None = None) -> list[dict]:
+    """Each teacher's service in the month up to `today`: the sessions they served (a roll was
+    called, so the session took place), the class-hours of those sessions' slots, and how many
+    of them they served as a substitute. One query."""
+    rows: dict[int, dict] = {}
+    for s in (ClassSession.objects.filter(
+            school_id=school_id, date__gte=month, date__lt=_next_month(month),
+            date__lte=today or timezone.localdate(), roll_called_at__isnull=False,
+            teacher__isnull=False).select_related("teacher", "slot")):
+        row = rows.setdefault(s.teacher_id, {
+            "staff": s.teacher_id, "teacher": s.teacher.name, "sessions": 0,
+            "class_hours": Decimal(0), "substitute_sessions": 0, "days": set()})
+        row["sessions"] += 1
+        row["class_hours"] += s.slot.class_hours
+        row["substitute_sessions"] += 1 if s.substitute else 0
+        row["days"].add(s.date)
+    return [{**row, "class_hours": str(row["class_hours"]), "days": len(row["days"])}
+            for row in sorted(rows.values(), key=lambda r: r["teacher"])]
+
+
+def month_table(school_id: int, month: datetime.date) -> TeacherMonthTable | None:
+    return TeacherMonthTable.objects.filter(school_id=school_id, month=month).first()
