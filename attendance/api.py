@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from schools.errors import PolicyViolation
-from schools.models import SCHOOL_ROLES, School, Staff
+from schools.models import CARE_ROLES, School
 from schools.openapi import conflict, date_filter, error, int_filter
 from schools.params import date_param, int_param
 from schools.selectors import (
@@ -228,11 +228,8 @@ class SessionTeacherApi(APIView):
             school_id__in=selectors.schools_whose_day(request.user)), pk=pk)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        teacher = Staff.objects.filter(school_id=session.school_id,
-                                       pk=data.validated_data["teacher"]).first()
-        if teacher is None:
-            raise PolicyViolation(_("本校没有这位教职工。"), field="teacher")
-        session = services.session_set_teacher(session=session, teacher=teacher,
+        session = services.session_set_teacher(session=session,
+                                               teacher=data.validated_data["teacher"],
                                                user=request.user,
                                                reason=data.validated_data["reason"])
         return Response(session_json(session))
@@ -317,12 +314,11 @@ class PickupAdultsApi(APIView):
     def get(self, request, pk: int):
         """The child's guardians read every adult in full; the school's staff read names and
         the last four digits of phones."""
-        own = children_of(request.user).filter(pk=pk).exists()
-        if own:
-            student = _own_child(request.user, pk)
-        else:  # staff who see the child (a teacher: their classes), not the district
+        student = children_of(request.user).filter(pk=pk).first()
+        own = student is not None
+        if not own:  # staff who look after the child (a teacher: their classes)
             student = get_object_or_404(students_visible_to(request.user).filter(
-                school_id__in=school_ids_for(request.user, SCHOOL_ROLES)), pk=pk)
+                school_id__in=school_ids_for(request.user, CARE_ROLES)), pk=pk)
         adults = PickupAdult.objects.filter(student=student)
         if not own:
             adults = adults.filter(revoked_at__isnull=True)

@@ -13,15 +13,22 @@ from django.utils import timezone
 
 from scheduling.selectors import classes_matching
 from schools.formats import time_label
-from schools.models import Role, User
+from schools.models import MANAGER_ROLES, User
 from schools.selectors import district_ids_for, school_ids_for
 
-from .models import ClassSession, ClassWeekArchive, LatePickup, Mark, TeacherMonthTable
+from .models import (
+    ClassSession,
+    ClassWeekArchive,
+    Incident,
+    LatePickup,
+    Mark,
+    ServiceRecord,
+    TeacherMonthTable,
+)
 from .selectors import expected_in
 
 Status = Mark.Status
-# Who reads every class's record and publishes the month's table.
-MANAGERS = {Role.PRINCIPAL, Role.OFFICE}
+TOTALS = ("expected", "present", "late", "absent", "leave", "late_pickups")
 
 
 def class_week(temporary_class) -> dict:
@@ -38,11 +45,18 @@ def class_week(temporary_class) -> dict:
     for session_id, student_id in LatePickup.objects.filter(
             session__in=sessions).values_list("session_id", "student_id"):
         late[session_id].add(student_id)
+    incidents = defaultdict(list)
+    for i in Incident.objects.filter(session__in=sessions).select_related("student"):
+        incidents[i.session_id].append(i)
+    records = {}  # the latest record of each session supersedes the earlier ones
+    for r in (ServiceRecord.objects.filter(session__in=sessions).select_related("written_by")
+              .order_by("occurred_at", "id")):
+        records[r.session_id] = r
     lines = []
     for s in sessions:
         expected = expected_in(s)
         statuses = [e.status for e in expected]
-        record = s.records.select_related("written_by").first()
+        record = records.get(s.pk)
         lines.append({
             "date": s.date.isoformat(), "start": time_label(s.start), "end": time_label(s.end),
             "teacher": s.teacher.name if s.teacher else "", "substitute": s.substitute,
@@ -53,9 +67,9 @@ def class_week(temporary_class) -> dict:
             "content": record.content if record else "", "notes": record.notes if record else "",
             "written_by": (record.written_by.display_name or record.written_by.username)
             if record else "",
-            "incidents": [{"student": e.student.name, "kind": i.get_kind_display(),
+            "incidents": [{"student": i.student.name, "kind": i.get_kind_display(),
                            "note": i.note, "resolved": i.resolved_at is not None}
-                          for e in expected for i in s.incidents.filter(student=e.student)],
+                          for i in incidents[s.pk]],
             "late_pickups": len(late[s.pk])})
     return {
         "class": cls.name, "room": cls.room, "week": cls.menu.week.isoformat(),
@@ -66,24 +80,23 @@ def class_week(temporary_class) -> dict:
         "archived_at": None}
 
 
-TOTALS = ("expected", "present", "late", "absent", "leave", "late_pickups")
-
-
-def head_teacher_week(temporary_class) -> dict:
+def head_teacher_week(temporary_class, among: QuerySet) -> dict:
     """The head teacher's weekly activity record (R9: 班主任每周填写活动记录): every temporary
-    class they head in that week's menu, session by session in the order they met, each from
-    its archive once archived. A class without a head teacher stands alone."""
+    class they head in that week's menu, of those `among` (what the reader may see: a
+    substitute reads the classes they served, not the rest of the head teacher's week),
+    session by session in the order they met, each from its archive once archived. A class
+    without a head teacher stands alone."""
     head = temporary_class.head_teacher_id
-    classes = (classes_matching(Q(menu_id=temporary_class.menu_id, head_teacher_id=head))
+    classes = (among.filter(menu_id=temporary_class.menu_id, head_teacher_id=head)
                if head else [temporary_class])
-    weeks = [class_week(cls) for cls in classes]
+    weeks = {cls.pk: class_week(cls) for cls in classes}
     lines = sorted(({**line, "class": week["class"], "room": week["room"]}
-                    for week in weeks for line in week["sessions"]),
+                    for week in weeks.values() for line in week["sessions"]),
                    key=lambda line: (line["date"], line["start"]))
-    first = class_week(temporary_class)
-    return {**first, "classes": [w["class"] for w in weeks], "sessions": lines,
+    first = weeks[temporary_class.pk]
+    return {**first, "classes": [w["class"] for w in weeks.values()], "sessions": lines,
             "totals": {k: sum(line[k] for line in lines) for k in TOTALS},
-            "archived_at": first["archived_at"] if all(w["archived_at"] for w in weeks)
+            "archived_at": first["archived_at"] if all(w["archived_at"] for w in weeks.values())
             else None}
 
 
@@ -96,7 +109,7 @@ def class_weeks_visible_to(user: User) -> QuerySet:
     served = ClassSession.objects.filter(teacher__user=user).values("temporary_class_id")
     return classes_matching(
         Q(head_teacher__user=user) | Q(pk__in=served)
-        | Q(menu__term__school_id__in=school_ids_for(user, MANAGERS))
+        | Q(menu__term__school_id__in=school_ids_for(user, MANAGER_ROLES))
         | Q(menu__term__school__district_id__in=district_ids_for(user)))
 
 

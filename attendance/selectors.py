@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from enrollment.selectors import enrolments_in_force, leaves_between, leaves_on
 from scheduling.selectors import class_members_on
-from schools.models import SCHOOL_ROLES, Role, Student, User
+from schools.models import CARE_ROLES, DUTY_ROLES, Student, User
 from schools.selectors import (
     children_of,
     register_student_scope,
@@ -35,7 +35,8 @@ from .models import (
 )
 from .pickup import Adult, pickup_for
 
-DAY_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.DUTY_LEADER}
+# Who sees and closes the school's day.
+DAY_ROLES = DUTY_ROLES
 
 
 @register_student_scope
@@ -80,6 +81,15 @@ def schools_whose_day(user: User) -> set[int]:
     return school_ids_for(user, DAY_ROLES)
 
 
+def on_site(mark: str | None, leave: bool) -> bool:
+    """Whether a child is on site, as far as anyone knows, from their latest mark: marked
+    present or late, or not marked at all and not on leave (until roll is taken, everyone
+    expected is assumed there)."""
+    if mark is None:
+        return not leave
+    return mark in (Mark.Status.PRESENT, Mark.Status.LATE)
+
+
 @dataclass
 class Expected:
     """A child expected in a session, as the teacher's tablet shows them."""
@@ -95,11 +105,7 @@ class Expected:
 
     @property
     def present(self) -> bool:
-        """On site, as far as anyone knows: marked present or late, or not marked at all and
-        not on leave (until roll is taken, everyone expected is assumed there)."""
-        if self.status is None:
-            return not self.leave
-        return self.status in (Mark.Status.PRESENT, Mark.Status.LATE)
+        return on_site(None if self.status == Mark.Status.LEAVE else self.status, self.leave)
 
     @property
     def unexplained(self) -> bool:
@@ -114,23 +120,31 @@ def latest_marks(session_ids) -> dict[tuple[int, int], Mark]:
     return {(m.session_id, m.student_id): m for m in marks}
 
 
+def _class_day(session: ClassSession) -> tuple[list[Student], set[int], dict[int, Mark]]:
+    """The session's children that day, those on leave, and each one's latest mark."""
+    children = list(class_members_on(session.temporary_class, session.date))
+    if not children:
+        return [], set(), {}
+    on_leave = set(leaves_on(session.date, slot=session.slot_id,
+                             students=[c.pk for c in children])
+                   .values_list("student_id", flat=True))
+    marks = {student: mark for (_, student), mark in latest_marks([session.pk]).items()}
+    return children, on_leave, marks
+
+
 def expected_in(session: ClassSession) -> list[Expected]:
     """The children of the session's class on its date, with their leave, latest mark,
     handoff, who may take them, bus and walk-home, and open incidents. A fixed number of
     queries whatever the class size."""
-    children = list(class_members_on(session.temporary_class, session.date))
-    ids = [c.pk for c in children]
-    on_leave = set(leaves_on(session.date, slot=session.slot_id, students=ids)
-                   .values_list("student_id", flat=True))
-    marks = latest_marks([session.pk])
-    handoffs = {h.student_id: h for h in session.handoffs.filter(student_id__in=ids)}
+    children, on_leave, marks = _class_day(session)
+    handoffs = {h.student_id: h for h in session.handoffs.all()}
     incidents = defaultdict(list)
     for incident in session.incidents.filter(resolved_at__isnull=True):
         incidents[incident.student_id].append(incident)
     pickup = pickup_for(children, session.date, allows_walk_home=session.school.allows_walk_home)
     result = []
     for child in children:
-        mark = marks.get((session.pk, child.pk))
+        mark = marks.get(child.pk)
         leave = child.pk in on_leave
         result.append(Expected(
             child, leave, mark.status if mark else (Mark.Status.LEAVE if leave else None),
@@ -140,22 +154,15 @@ def expected_in(session: ClassSession) -> list[Expected]:
 
 
 def waiting_in(session: ClassSession) -> list[Student]:
-    """The children on site and not yet released (present, late, or unmarked and not on
-    leave), for the late-pickup scan that asks it of every ended session each minute: four
-    queries once the session comes with its class's menu, term and slot, without the pickup
-    lists and incidents the tablet's page needs."""
-    children = list(class_members_on(session.temporary_class, session.date))
-    ids = [c.pk for c in children]
-    if not ids:
+    """The children on site and not yet released, for the late-pickup scan that asks it of
+    every ended session each minute: four queries once the session comes with its class's
+    menu, term and slot, without the pickup lists and incidents the tablet's page needs."""
+    children, on_leave, marks = _class_day(session)
+    if not children:
         return []
-    on_leave = set(leaves_on(session.date, slot=session.slot_id, students=ids)
-                   .values_list("student_id", flat=True))
-    marks = latest_marks([session.pk])
     released = set(session.handoffs.values_list("student_id", flat=True))
-    present = (Mark.Status.PRESENT, Mark.Status.LATE)
-    return [c for c in children if c.pk not in released and (
-        marks[(session.pk, c.pk)].status in present if (session.pk, c.pk) in marks
-        else c.pk not in on_leave)]
+    return [c for c in children if c.pk not in released and on_site(
+        marks[c.pk].status if c.pk in marks else None, c.pk in on_leave)]
 
 
 # The children expected in each session, as a handoff or an incident asks about one of them:
@@ -269,11 +276,12 @@ def is_day_closed(school_id: int, day: datetime.date) -> bool:
 # --- A child's attendance (guardians, the school's staff) -----------------------------------
 
 def children_for_attendance(user: User) -> QuerySet[Student]:
-    """The children whose attendance `user` may read: a guardian's own; staff, those they
-    see (a teacher their classes, the principal the school); not the district."""
+    """The children whose attendance `user` may read: a guardian's own; staff who look after
+    children, those they see (a teacher their classes, the principal the school); not
+    finance, not the district."""
     return students_visible_to(user).filter(
         Q(pk__in=children_of(user).values("pk"))
-        | Q(school_id__in=school_ids_for(user, SCHOOL_ROLES)))
+        | Q(school_id__in=school_ids_for(user, CARE_ROLES)))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.errors import DomainError
-from schools.models import School, Staff
+from schools.models import MANAGER_ROLES, School, Staff
 from schools.params import choice_param, date_param, int_param
 from schools.selectors import children_of, current_term, school_ids_for
 
@@ -141,13 +141,10 @@ def session(request, pk: int):
 
 def _substitute(request, session) -> None:
     """The principal, office or duty leader names who serves the session."""
-    teacher = Staff.objects.filter(school_id=session.school_id,
-                                   pk=int_param(request.POST, "teacher")).first()
-    if teacher is None:
-        raise DomainError(_("请选择本校在岗的教职工。"), field="teacher")
-    services.session_set_teacher(session=session, teacher=teacher, user=request.user,
-                                 reason=request.POST.get("reason", "").strip()[:200])
-    messages.success(request, _("已安排 %(name)s 服务这个课次。") % {"name": teacher.name})
+    session = services.session_set_teacher(
+        session=session, teacher=int_param(request.POST, "teacher"), user=request.user,
+        reason=request.POST.get("reason", "").strip()[:200])
+    messages.success(request, _("已安排 %(name)s 服务这个课次。") % {"name": session.teacher.name})
 
 
 def _offline(session, expected) -> dict:
@@ -308,9 +305,10 @@ def _child_post(request, student) -> None:
 def week(request, pk: int):
     """The weekly activity record of the class's head teacher (R9): every class they head that
     week, printable; the archived snapshots once the term has ended."""
-    cls = get_object_or_404(records.class_weeks_visible_to(request.user), pk=pk)
+    visible = records.class_weeks_visible_to(request.user)
+    cls = get_object_or_404(visible, pk=pk)
     return render(request, "attendance/week.html", {
-        "cls": cls, "w": records.head_teacher_week(cls)})
+        "cls": cls, "w": records.head_teacher_week(cls, visible)})
 
 
 def _month_of(label: str) -> datetime.date:
@@ -327,7 +325,7 @@ def month(request, month: str):
     the figures as they stand and publishes them once the month is over; the school's staff
     read what was published."""
     first = _month_of(month)
-    managed = school_ids_for(request.user, records.MANAGERS)
+    managed = school_ids_for(request.user, MANAGER_ROLES)
     staff = getattr(request.user, "staff_profile", None)
     school_id = min(managed) if managed else (staff.school_id if staff else None)
     if school_id is None:

@@ -66,8 +66,8 @@ def build_school(n: int):
 
     from attendance.models import ClassSession
     from attendance.pickup import daily_code
-    from attendance.services import sessions_for_classes
     from enrollment.models import Application, Enrolment, TermPlan
+    from scheduling.events import classes_created
     from scheduling.models import Menu, Placement, TemporaryClass
     from schools.models import Role, Staff
     from schools.selectors import monday_of
@@ -112,9 +112,8 @@ def build_school(n: int):
         Placement.objects.bulk_create([
             Placement(temporary_class=cls, menu=menu, slot_id=cls.slot_id, student=s)
             for cls, group in zip(classes, members, strict=True) for s in group])
-        for cls in classes:
-            cls.menu = menu
-        sessions_for_classes(classes)
+        # As an allocation's commit announces them: attendance makes their sessions.
+        classes_created.send(sender=TemporaryClass, menu=menu, classes=classes)
         sessions = list(ClassSession.objects.filter(temporary_class__menu=menu))
     by_class = {cls.pk: group for cls, group in zip(classes, members, strict=True)}
     pairs = [(s.pk, child.pk, daily_code(child.pk, s.date))

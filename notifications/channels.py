@@ -83,15 +83,18 @@ class WebhookSMSBackend(BaseSMSBackend):
             if exc.code in (400, 404, 422):
                 raise PermanentFailure(_gateway_reason(exc)) from exc
             raise DeliveryError(f"HTTP {exc.code}") from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except OSError as exc:  # URLError among them
             raise DeliveryError(str(getattr(exc, "reason", exc))) from exc
 
 
 def _gateway_reason(exc: urllib.error.HTTPError) -> str:
+    """The gateway's own words, kept for the school's delivery page: any run of digits long
+    enough to be a phone number is masked, as the page masks addresses."""
     try:
-        return str(json.loads(exc.read() or b"{}").get("error") or f"HTTP {exc.code}")[:500]
+        reason = str(json.loads(exc.read() or b"{}").get("error") or f"HTTP {exc.code}")
     except (ValueError, AttributeError, OSError):
         return f"HTTP {exc.code}"
+    return re.sub(r"\d{7,}", lambda m: mask_phone(m.group()), reason)[:500]
 
 
 def sms_backend() -> BaseSMSBackend:

@@ -14,12 +14,12 @@ def delayed_alerts(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from schools.models import MANAGER_ROLES
     from schools.selectors import school_ids_for
 
     from .health import alert_backlog
-    from .views import MANAGERS
 
-    schools = school_ids_for(user, MANAGERS)
+    schools = school_ids_for(user, MANAGER_ROLES)
     if not schools:
         return {}
     backlog = alert_backlog(schools)

@@ -37,6 +37,7 @@ from schools.models import User
 
 from .channels import SENDERS, DeliveryError, NoAddress, PermanentFailure
 from .models import Notification
+from .selectors import RECIPIENT
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _worker_name() -> str:
 def _claim(notification_id: int) -> Notification | str:
     """Commit the claim on a row, or say why there is nothing to send."""
     with transaction.atomic():
-        n = (Notification.objects.select_for_update(of=("self",)).select_related("recipient")
+        n = (Notification.objects.select_for_update(of=("self",)).select_related(*RECIPIENT)
              .filter(pk=notification_id).first())
         if n is None:
             return "gone"
@@ -170,7 +171,14 @@ def _claim(notification_id: int) -> Notification | str:
         if n.status == Status.SENDING:
             if n.claimed_at > now - requeue_after(n.urgency):
                 return Status.SENDING  # another worker holds a live claim
-            # Its worker died between the send and the record: send again, same key.
+            # Its worker died between the send and the record: send again, same key, while
+            # attempts remain (a send that kills its worker every time must end somewhere).
+            if n.attempts >= MAX_ATTEMPTS:
+                n.status = Status.FAILED
+                n.last_error = _("每次发送时处理进程都意外中断，已停止重试。")
+                n.save(update_fields=["status", "last_error"])
+                _fall_back(n)
+                return Status.FAILED
             n.crash_retries += 1
         elif n.status != Status.PENDING:
             return n.status
@@ -198,7 +206,11 @@ def notification_deliver(*, notification_id: int) -> str:
         outcome = Status.SKIPPED
     except PermanentFailure as exc:
         outcome, error = Status.FAILED, str(exc)
-    except DeliveryError as exc:
+    except Exception as exc:  # a sender's bug or a gateway's surprise, as well
+        # Counted as a transient failure: retried with back-off up to MAX_ATTEMPTS, then
+        # failed, never left claimed for the rescan to hand out forever.
+        if not isinstance(exc, DeliveryError):
+            logger.exception("sending notification %s failed unexpectedly", n.pk)
         error = str(exc) or exc.__class__.__name__
         outcome = Status.FAILED if attempt >= MAX_ATTEMPTS else Status.PENDING
     else:
@@ -274,10 +286,7 @@ def notifications_requeue(*, limit: int = 5000) -> int:
             .order_by("created_at").values_list("pk", flat=True)[:limit])
         Notification.objects.filter(pk__in=ids).update(queued_at=now)
         rows += [(pk, urgency) for pk in ids]
-    if transaction.get_connection().in_atomic_block:
-        _publish_on_commit(rows)
-    else:
-        _publish(rows)
+    _publish_on_commit(rows)  # at once when no transaction is open
     return len(rows)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from schools.models import Role
+from schools.models import MANAGER_ROLES
 from schools.params import int_list
 from schools.selectors import school_ids_for
 
@@ -16,8 +16,6 @@ from .channels import address_of
 from .health import alert_backlog, health_report
 from .selectors import delayed_alerts, failed_deliveries
 from .services import inbox_of, notifications_mark_read, skip_reason
-
-MANAGERS = {Role.PRINCIPAL, Role.OFFICE}
 
 
 @login_required
@@ -38,7 +36,7 @@ def mark_read(request):
 def deliveries(request):
     """The school's principal and office: alerts still undelivered, and messages that could not
     be delivered, with the reason and the masked address, so someone can phone instead."""
-    schools = school_ids_for(request.user, MANAGERS)
+    schools = school_ids_for(request.user, MANAGER_ROLES)
     if not schools:
         raise Http404
     since = timezone.now() - datetime.timedelta(days=30)

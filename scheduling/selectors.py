@@ -14,7 +14,15 @@ from enrollment.selectors import (
     leaves_between,
     slot_enrolments_in_force,
 )
-from schools.models import SCHOOL_ROLES, Role, ServiceSlot, Staff, Student, Term, User
+from schools.models import (
+    MANAGER_ROLES,
+    SCHOOL_ROLES,
+    ServiceSlot,
+    Staff,
+    Student,
+    Term,
+    User,
+)
 from schools.selectors import (
     children_of,
     district_ids_for,
@@ -28,7 +36,7 @@ from schools.selectors import (
 
 from .models import Menu, MenuItem, Placement, TemporaryClass
 
-MANAGING_ROLES = {Role.PRINCIPAL, Role.OFFICE}
+MANAGING_ROLES = MANAGER_ROLES
 
 
 def menus_visible_to(user: User) -> QuerySet[Menu]:

@@ -407,6 +407,13 @@ SCHOOL_ROLES = {Role.HOMEROOM_TEACHER, Role.TEACHER, Role.PRINCIPAL, Role.OFFICE
                 Role.DUTY_LEADER}
 # Roles that see the whole school's roster.
 SCHOOL_WIDE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
+# Who runs the school's after-school service: decides, publishes, is told what to act on.
+MANAGER_ROLES = {Role.PRINCIPAL, Role.OFFICE}
+# Who answers for the children on site (R8): the managers and the duty leader.
+DUTY_ROLES = MANAGER_ROLES | {Role.DUTY_LEADER}
+# The school's staff who look after children and read their attendance, incidents and who may
+# collect them: not finance, who decides with fees, not with a child's health or family.
+CARE_ROLES = SCHOOL_ROLES - {Role.FINANCE}
 
 
 class Membership(models.Model):

@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
 from .models import (
+    DUTY_ROLES,
+    MANAGER_ROLES,
     SCHOOL_WIDE_ROLES,
     District,
     Guardian,
@@ -169,7 +171,7 @@ class SensitiveScope:
     def __init__(self, user: User):
         self.user = user
         signed_in = bool(getattr(user, "is_authenticated", False))
-        self.schools = school_ids_for(user, {Role.PRINCIPAL, Role.OFFICE}) if signed_in else set()
+        self.schools = school_ids_for(user, MANAGER_ROLES) if signed_in else set()
         self.guardian_of = (_guardian_student_ids(user) if signed_in
                             else GuardianStudent.objects.none().values("student_id"))
         self.heads = (Homeroom.objects.filter(head_teacher__user=user).values("pk")
@@ -236,19 +238,16 @@ def roles_of(user: User) -> list[dict]:
     return roles
 
 
-def school_managers(school_ids) -> QuerySet[Membership]:
-    """The principals' and after-school offices' memberships of these schools, with their
-    users: who is told what a school must decide or act on."""
-    return (Membership.objects.filter(role__in=[Role.PRINCIPAL, Role.OFFICE],
-                                      school_id__in=list(school_ids))
+def school_managers(school_ids, roles=MANAGER_ROLES) -> QuerySet[Membership]:
+    """The memberships of these schools in `roles`, with their users: by default the
+    principals and after-school offices, who are told what a school must decide or act on."""
+    return (Membership.objects.filter(role__in=list(roles), school_id__in=list(school_ids))
             .select_related("user"))
 
 
 def duty_managers(school_ids) -> QuerySet[Membership]:
     """Who answers for children on site (R8): principals, offices and duty leaders."""
-    return (Membership.objects.filter(
-        role__in=[Role.PRINCIPAL, Role.OFFICE, Role.DUTY_LEADER], school_id__in=list(school_ids))
-        .select_related("user"))
+    return school_managers(school_ids, DUTY_ROLES)
 
 
 def guardian_users_of(student_ids) -> dict[int, list[User]]:

@@ -272,9 +272,10 @@ MATRIX: dict[str, Route] = {
     # The page shows the principal's own school's day, whatever the date.
     "attendance/days/<str:date>/": get("sday", "school", {"anon": PAGE, PRINCIPALS: 200,
                                                           "*": 404}),
-    # A child's attendance: their guardian and the staff who see the child, not the district.
+    # A child's attendance: their guardian and the staff who look after the child; not finance,
+    # not the district.
     "attendance/children/<int:pk>/": get(
-        "student", "child", {"anon": PAGE, "officer officer2": "404/404", "*": "200/404"}),
+        "student", "child", {"anon": PAGE, "finance officer officer2": "404/404", "*": "200/404"}),
     # A class's weekly record: who heads or served it, its school's managers, the district.
     "attendance/classes/<int:pk>/week/": get(
         "class", "child", {"anon": PAGE, f"teacher {PRINCIPALS} officer officer2": "200/404",
@@ -298,7 +299,7 @@ MATRIX: dict[str, Route] = {
     "api/v1/schools/<int:pk>/days/<isodate:date>/close/": post(
         "school sday", "school", {"anon": API, PRINCIPALS: "200/404", "*": 404}),
     "api/v1/students/<int:pk>/pickup-adults/": get(
-        "student", "child", {"anon": API, "officer officer2": "404/404", "*": "200/404"}),
+        "student", "child", {"anon": API, "finance officer officer2": "404/404", "*": "200/404"}),
     "api/v1/pickup-adults/<int:pk>/": get("adult", "child", {"anon": API, "*": 405}),
     "api/v1/students/<int:pk>/delegations/": post(
         "student", "child", {"anon": API, PARENTS: "400/404", "*": 404}),
@@ -309,7 +310,7 @@ MATRIX: dict[str, Route] = {
     "api/v1/students/<int:pk>/restricted-adults/": post(
         "student", "child", {"anon": API, PRINCIPALS: "400/404", "*": 404}),
     "api/v1/students/<int:pk>/attendance/": get(
-        "student", "child", {"anon": API, "officer officer2": "404/404", "*": "200/404"}),
+        "student", "child", {"anon": API, "finance officer officer2": "404/404", "*": "200/404"}),
     "api/v1/handoffs/<int:pk>/dispute/": post(
         "handoff", "child", {"anon": API, PARENTS: "400/404", "*": 404},
         body={"note": "x" * 501}),

@@ -47,20 +47,23 @@ def on_classes_created(sender, *, menu, classes, **kwargs) -> None:
     sessions_for_classes(list(classes))
 
 
-def sessions_ensure(*, today: datetime.date, days: int = 14) -> int:
+def sessions_ensure(*, today: datetime.date, weeks: int = 2) -> int:
     """The daily scan: every allocated class of this week and the next has its sessions
     (a class created while this stage was not listening, a make-up day added later)."""
     start = monday_of(today)
-    return sessions_for_classes(list(classes_of_weeks(start, start + datetime.timedelta(
-        days=days))))
+    last = start + datetime.timedelta(weeks=weeks - 1)  # classes_of_weeks takes their Mondays
+    return sessions_for_classes(list(classes_of_weeks(start, last)))
 
 
 @transaction.atomic
-def session_set_teacher(*, session: ClassSession, teacher: Staff, user: User,
+def session_set_teacher(*, session: ClassSession, teacher: Staff | int | None, user: User,
                         reason: str = "") -> ClassSession:
     """The principal names who serves this session (a substitute when not the head teacher):
-    R9's monthly attendance and teacher pay read it."""
-    if teacher.school_id != session.school_id or not teacher.active:
+    R9's monthly attendance and teacher pay read it. `teacher`: the staff member or their id
+    as a form or the API sent it."""
+    if not isinstance(teacher, Staff):
+        teacher = Staff.objects.filter(school_id=session.school_id, pk=teacher).first()
+    if teacher is None or teacher.school_id != session.school_id or not teacher.active:
         raise PolicyViolation(_("请选择本校在岗的教职工。"), field="teacher")
     session = ClassSession.objects.select_for_update().get(pk=session.pk)
     session.teacher = teacher

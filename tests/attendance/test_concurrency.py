@@ -52,9 +52,12 @@ def _race(user: User, session, bodies: list[dict]) -> list[tuple[int, dict]]:
             barrier.wait(timeout=20)
             response = client.post(f"/api/v1/sessions/{session.pk}/handoffs/", body,
                                    format="json")
-            with lock:
-                outcomes.append((response.status_code, response.json()))
+            outcome = (response.status_code, response.json())
+        except Exception as exc:  # a thread's failure is an outcome, not a silent absence
+            outcome = (0, {"error": repr(exc)})
         finally:
+            with lock:
+                outcomes.append(outcome)
             connection.close()
 
     threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
@@ -88,6 +91,7 @@ def test_control_without_the_claim_the_replies_differ(cast, session, slow_check,
                                                       monkeypatch):
     monkeypatch.setattr(handoffs, "claim", lambda **kwargs: None)
     outcomes = _race(cast.teacher, session, [_by_guardian(cast, str(uuid.uuid4()))] * 3)
+    assert len(outcomes) == 3 and 0 not in {s for s, _b in outcomes}
     assert len({(s, _same(b)) for s, b in outcomes}) > 1
 
 

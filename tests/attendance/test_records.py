@@ -7,6 +7,7 @@ import datetime
 import uuid
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 
 from attendance import services
@@ -16,7 +17,12 @@ from attendance.models import (
     RestrictedAdult,
     TeacherMonthTable,
 )
-from attendance.records import class_week, head_teacher_week, teacher_month
+from attendance.records import (
+    class_week,
+    class_weeks_visible_to,
+    head_teacher_week,
+    teacher_month,
+)
 from notifications.models import Notification
 from schools.errors import Conflict
 from schools.models import Staff
@@ -51,11 +57,18 @@ def test_the_weekly_record_is_built_from_the_days(cast, served):
     cls = served.temporary_class
     headed = ClassSession.objects.filter(temporary_class__menu=cls.menu,
                                          temporary_class__head_teacher=cls.head_teacher)
-    teacher_week = head_teacher_week(cls)
+    teacher_week = head_teacher_week(cls, class_weeks_visible_to(cast.principal))
     assert len(teacher_week["sessions"]) == headed.count() >= 1
     assert set(teacher_week["classes"]) == {s.temporary_class.name for s in headed}
     dates = [(line["date"], line["start"]) for line in teacher_week["sessions"]]
     assert dates == sorted(dates)
+    # The substitute reads the classes they head or served, not the rest of the head's week.
+    theirs = head_teacher_week(cls, class_weeks_visible_to(cast.teacher))
+    served_or_headed = set(ClassSession.objects.filter(
+        Q(teacher__user=cast.teacher) | Q(temporary_class__head_teacher__user=cast.teacher))
+        .values_list("temporary_class__name", flat=True))
+    assert cls.name in theirs["classes"]
+    assert set(theirs["classes"]) <= served_or_headed
 
 
 @pytest.mark.parametrize("who", ["parent", "homeroom_teacher2", "principal2"])
@@ -86,10 +99,9 @@ def test_the_month_counts_sessions_served_with_a_roll(cast, served, session):
     mine = next(r for r in rows if r["staff"] == cast.teacher.staff_profile.pk)
     assert mine["sessions"] == 1 and mine["substitute_sessions"] == 1
     assert mine["class_hours"] == str(served.slot.class_hours)
-    # Before the day, nothing was served yet.
+    # Before the day, nothing was served yet (a roll call counts from its session's date).
     before = served.date - datetime.timedelta(days=1)
-    assert not teacher_month(cast.school.pk, served.date.replace(day=1), today=before) or \
-        served.date.day == 1
+    assert teacher_month(cast.school.pk, before.replace(day=1), today=before) == []
 
 
 def test_the_month_is_published_once_to_the_staff(cast, served):

@@ -190,3 +190,23 @@ def test_each_urgency_goes_to_its_own_queue(settings):
             "alert": 1, "notice": 2, "bulk": 3}
     finally:
         broker.delete(*queues.values())
+
+
+@pytest.mark.django_db
+def test_the_delivery_page_costs_the_same_for_two_rows_or_twenty(client, cast):
+    """Each line shows a masked phone read from the recipient's profile: loaded with the rows,
+    not one query a line."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.principal)
+
+    def queries(n: int) -> int:
+        for i in range(n):
+            _alert(cast.parent, f"failed-{n}-{i}", school=cast.school, status="failed",
+                   last_error="不是有效的手机号码", attempts=1)
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/notifications/deliveries/").status_code == 200
+        return len(seen)
+
+    assert queries(2) == queries(18)

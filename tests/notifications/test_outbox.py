@@ -437,3 +437,48 @@ def test_a_backlog_waiting_in_its_queue_is_not_published_twice():
         app.conf.task_always_eager = previous
         for key in broker.keys(f"{queue}*"):
             broker.delete(key)
+
+
+class BuggySMS:
+    """A backend with a bug: every send raises an error no sender classifies."""
+
+    def send(self, phone, text, *, key):
+        raise ValueError("unknown url type: ''")
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_backs_off_and_ends_failed_not_claimed_forever(settings):
+    settings.SMS_BACKEND = "tests.notifications.test_outbox.BuggySMS"
+    guardian = f.GuardianFactory(phone="13912345678")
+    row = _row(guardian.user, "bug:1", urgency="alert", channel="sms")
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert notification_deliver(notification_id=row.pk) == Status.PENDING
+        row.refresh_from_db()
+        assert "unknown url type" in row.last_error and row.claimed_at is not None
+        _due_now(row)
+    assert notification_deliver(notification_id=row.pk) == Status.FAILED
+
+
+@pytest.mark.django_db
+def test_a_claim_lost_on_its_last_attempt_fails_instead_of_sending_again():
+    """A send that kills its worker every time must end: the rescan does not hand the row out
+    once its attempts are spent."""
+    guardian = f.GuardianFactory(phone="13912345678")
+    row = _row(guardian.user, "crash:1", urgency="alert", channel="sms", status="sending",
+               attempts=MAX_ATTEMPTS,
+               claimed_at=timezone.now() - datetime.timedelta(seconds=61))
+    assert notification_deliver(notification_id=row.pk) == Status.FAILED
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and row.crash_retries == 0
+    assert LocmemSMSBackend.outbox == []
+
+
+def test_the_gateways_words_are_kept_with_phone_numbers_masked():
+    import io
+    import urllib.error
+
+    from notifications.channels import _gateway_reason
+
+    exc = urllib.error.HTTPError("http://sms.example", 400, "Bad Request", {},
+                                 io.BytesIO(b'{"error": "invalid mobile 13912345678"}'))
+    assert _gateway_reason(exc) == "invalid mobile 139****5678"
