@@ -35,9 +35,6 @@ from .models import (
 )
 from .pickup import Adult, pickup_for
 
-# Who sees and closes the school's day.
-DAY_ROLES = DUTY_ROLES
-
 
 @register_student_scope
 def _substitute_students(user: User) -> Q | None:
@@ -58,7 +55,7 @@ def sessions_visible_to(user: User) -> QuerySet[ClassSession]:
     if user.is_superuser:
         return base
     return base.filter(Q(teacher__user=user) | Q(temporary_class__head_teacher__user=user)
-                       | Q(school_id__in=school_ids_for(user, DAY_ROLES)))
+                       | Q(school_id__in=school_ids_for(user, DUTY_ROLES)))
 
 
 def session_for_teacher(user: User, pk: int, *,
@@ -78,7 +75,7 @@ def session_for_teacher(user: User, pk: int, *,
 
 def schools_whose_day(user: User) -> set[int]:
     """The schools whose day `user` may see and close (principal, office, duty leader)."""
-    return school_ids_for(user, DAY_ROLES)
+    return school_ids_for(user, DUTY_ROLES)
 
 
 def on_site(mark: str | None, leave: bool) -> bool:
@@ -105,7 +102,7 @@ class Expected:
 
     @property
     def present(self) -> bool:
-        return on_site(None if self.status == Mark.Status.LEAVE else self.status, self.leave)
+        return on_site(self.status, self.leave)
 
     @property
     def unexplained(self) -> bool:
@@ -132,6 +129,19 @@ def _class_day(session: ClassSession) -> tuple[list[Student], set[int], dict[int
     return children, on_leave, marks
 
 
+def _status(mark: Mark | None, leave: bool) -> str | None:
+    """A child's status on the roll: the latest mark; "leave" if on leave and unmarked; None
+    before the roll is taken."""
+    return mark.status if mark else (Mark.Status.LEAVE if leave else None)
+
+
+def roll_of(session: ClassSession) -> list[tuple[str | None, bool]]:
+    """The roll's figures: each expected child's status and whether they are on leave, without
+    what the tablet's page adds (three queries once the session comes with its class)."""
+    children, on_leave, marks = _class_day(session)
+    return [(_status(marks.get(c.pk), c.pk in on_leave), c.pk in on_leave) for c in children]
+
+
 def expected_in(session: ClassSession) -> list[Expected]:
     """The children of the session's class on its date, with their leave, latest mark,
     handoff, who may take them, bus and walk-home, and open incidents. A fixed number of
@@ -144,10 +154,9 @@ def expected_in(session: ClassSession) -> list[Expected]:
     pickup = pickup_for(children, session.date, allows_walk_home=session.school.allows_walk_home)
     result = []
     for child in children:
-        mark = marks.get(child.pk)
         leave = child.pk in on_leave
         result.append(Expected(
-            child, leave, mark.status if mark else (Mark.Status.LEAVE if leave else None),
+            child, leave, _status(marks.get(child.pk), leave),
             handoffs.get(child.pk), pickup[child.pk].adults, child.bus_rider,
             pickup[child.pk].walk_home, incidents.get(child.pk, [])))
     return result
@@ -166,25 +175,28 @@ def waiting_in(session: ClassSession) -> list[Student]:
 
 
 # The children expected in each session, as a handoff or an incident asks about one of them:
-# session id -> (until when the answer is kept, the children's ids). Forty-five children are
-# handed over within minutes, so the class is asked for once, not once per child. A child who
-# is not in the kept answer is looked up afresh (a child placed a moment ago is never refused);
-# one who left the class a moment ago may still be handed over for the time kept, to a person
-# the check has authorised.
-_EXPECTED: dict[int, tuple[float, frozenset[int]]] = {}
+# session id -> (until when the answer is kept, each child's id -> the fields a release or an
+# incident reads). Forty-five children are handed over within minutes, so the class is asked
+# for once, not once per child. A child who is not in the kept answer is looked up afresh (a
+# child placed a moment ago is never refused); one who left the class a moment ago may still be
+# handed over for the time kept, to a person the check has authorised.
+_EXPECTED: dict[int, tuple[float, dict[int, tuple]]] = {}
 EXPECTED_KEPT_SECONDS = 30.0
 EXPECTED_KEPT_SESSIONS = 5000
+# What a release, a refusal or an incident reads of the child; any other field is loaded when
+# first read (a deferred field), never taken from a default.
+EXPECTED_FIELDS = ("id", "school_id", "name", "bus_rider")
 
 
-def _expected_ids(session: ClassSession) -> frozenset[int]:
+def _expected_rows(session: ClassSession) -> dict[int, tuple]:
     in_force = enrolments_in_force(session.term_id, session.date, slot=session.slot_id)
-    ids = frozenset(Student.objects.filter(
+    rows = {row[0]: row for row in Student.objects.filter(
         placements__temporary_class_id=session.temporary_class_id,
-        pk__in=in_force.values("student_id")).order_by().values_list("pk", flat=True))
+        pk__in=in_force.values("student_id")).order_by().values_list(*EXPECTED_FIELDS)}
     if len(_EXPECTED) >= EXPECTED_KEPT_SESSIONS:
         _EXPECTED.clear()
-    _EXPECTED[session.pk] = (time.monotonic() + EXPECTED_KEPT_SECONDS, ids)
-    return ids
+    _EXPECTED[session.pk] = (time.monotonic() + EXPECTED_KEPT_SECONDS, rows)
+    return rows
 
 
 def expected_forget() -> None:
@@ -195,14 +207,15 @@ def expected_forget() -> None:
 def expected_child(session: ClassSession, student_id) -> Student | None:
     """The child, if expected in the session: placed in its class and enrolled in its slot on
     its date (a session exists only for a date its slot runs). The class's list is kept for
-    a few seconds (see _EXPECTED); then one query by key for the child. Ordered by the key
-    alone: the default order (school, grade, homeroom) would join three tables to sort one
-    row."""
+    a few seconds (see _EXPECTED) with the fields a release reads, so a child found in it
+    costs no query; each call builds its own instance."""
     kept = _EXPECTED.get(session.pk)
     if kept is None or kept[0] < time.monotonic() or student_id not in kept[1]:
-        if student_id not in _expected_ids(session):
-            return None
-    return Student.objects.filter(pk=student_id).order_by().first()
+        rows = _expected_rows(session)
+    else:
+        rows = kept[1]
+    row = rows.get(student_id)
+    return None if row is None else Student.from_db(Student.objects.db, EXPECTED_FIELDS, row)
 
 
 def expected_brief(session: ClassSession) -> list[dict]:

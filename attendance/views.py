@@ -23,12 +23,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.errors import DomainError
 from schools.models import MANAGER_ROLES, School, Staff
-from schools.params import choice_param, date_param, int_param
+from schools.params import choice_param, date_param, int_param, text_param
 from schools.selectors import children_of, current_term, school_ids_for
 
 from . import records, selectors, services
 from .models import Delegation, Handoff, Incident, Mark, PickupAdult
 from .pickup import daily_code
+
+
+def _text(post, name: str, max_length: int) -> str:
+    """A form's free text: a control character (a NUL the database refuses) or an over-long
+    value is a message naming the field, never a 500."""
+    return text_param(post, name, max_length=max_length) or ""
 
 
 def _client_id(post) -> uuid.UUID:
@@ -71,8 +77,8 @@ def _session_post(request, session) -> None:
     elif action == "handoff":
         to = post.get("released_to") or Handoff.To.GUARDIAN
         data = {"student": int_param(post, "student"), "released_to": to,
-                "pickup_person": post.get("pickup_person", "")[:20],
-                "pickup_code": post.get("pickup_code", "").strip()[:10],
+                "pickup_person": _text(post, "pickup_person", 20),
+                "pickup_code": _text(post, "pickup_code", 10),
                 "transfer_to": int_param(post, "transfer_to")}
         if to not in Handoff.To.values or data["student"] is None:
             raise DomainError(_("请选择学生和去向。"))
@@ -85,7 +91,7 @@ def _session_post(request, session) -> None:
             messages.error(request, reply.body.get("detail", ""))
     elif action == "incident":
         kind = post.get("kind")
-        note = post.get("note", "").strip()[:1000]
+        note = _text(post, "note", 1000)
         if kind not in Incident.Kind.values or not note:
             raise DomainError(_("请选择事件类型并填写情况说明。"), field="note")
         services.incident_report(session=session, user=user,
@@ -97,11 +103,11 @@ def _session_post(request, session) -> None:
         services.incident_resolve(incident=incident, user=user, resolution=choice_param(
             post, "resolution", Incident.Resolution) or Incident.Resolution.OTHER)
     elif action == "record":
-        content = post.get("content", "").strip()[:2000]
+        content = _text(post, "content", 2000)
         if not content:
             raise DomainError(_("请填写服务内容。"), field="content")
         services.service_record_write(session=session, user=user, content=content,
-                                      notes=post.get("notes", "").strip()[:2000],
+                                      notes=_text(post, "notes", 2000),
                                       client_id=client_id)
         messages.success(request, _("服务记录已保存。"))
 
@@ -143,15 +149,18 @@ def _substitute(request, session) -> None:
     """The principal, office or duty leader names who serves the session."""
     session = services.session_set_teacher(
         session=session, teacher=int_param(request.POST, "teacher"), user=request.user,
-        reason=request.POST.get("reason", "").strip()[:200])
+        reason=_text(request.POST, "reason", 200))
     messages.success(request, _("已安排 %(name)s 服务这个课次。") % {"name": session.teacher.name})
 
 
 def _offline(session, expected) -> dict:
     """What the tablet needs to go on when the network drops, drawn into the page the service
     worker keeps: where to send each write, and digests of the codes valid today so a code typed
-    at the door is checked without the server. Only digests travel (salted per page), never the
-    codes; the server checks every code again when the write arrives."""
+    at the door is checked without the server. The digests (salted per page) keep the codes off
+    the screen and out of the page's text, but a six-digit code is found from its digest by
+    trying them all: what protects them is that only the serving teacher's page carries them,
+    for that day, in a copy the tablet drops at sign-out; and the server checks every code
+    again when the write arrives."""
     ids = [e.student.pk for e in expected]
     codes = {pk: [daily_code(pk, session.date)] for pk in ids}
     for student_id, code in Delegation.objects.filter(
@@ -231,8 +240,9 @@ def child(request, pk: int):
                 _child_post(request, own)
             else:
                 services.restricted_adult_record(
-                    student=student, user=request.user, name=request.POST.get("name", ""),
-                    phone=request.POST.get("phone", ""), reason=request.POST.get("reason", ""))
+                    student=student, user=request.user, name=_text(request.POST, "name", 50),
+                    phone=_text(request.POST, "phone", 20),
+                    reason=_text(request.POST, "reason", 200))
                 messages.success(request, _("已登记。把孩子交给此人会被拒绝，并立即通知校长。"))
         except DomainError as exc:
             messages.error(request, str(exc.message))
@@ -266,8 +276,8 @@ def _child_post(request, student) -> None:
     action = post.get("action")
     if action == "add_adult":
         services.pickup_adult_add(
-            student=student, user=user, name=post.get("name", ""),
-            relation=post.get("relation", ""), phone=post.get("phone", ""),
+            student=student, user=user, name=_text(post, "name", 50),
+            relation=_text(post, "relation", 20), phone=_text(post, "phone", 20),
             valid_from=date_param(post, "valid_from"),
             valid_to=date_param(post, "valid_to"))
         messages.success(request, _("已添加授权接送人。"))
@@ -276,8 +286,8 @@ def _child_post(request, student) -> None:
         services.pickup_adult_revoke(adult=adult, user=user)
         messages.success(request, _("已撤销授权。"))
     elif action == "delegate":
-        d = services.delegation_give(student=student, user=user, name=post.get("name", ""),
-                                     phone=post.get("phone", ""),
+        d = services.delegation_give(student=student, user=user, name=_text(post, "name", 50),
+                                     phone=_text(post, "phone", 20),
                                      date=date_param(post, "date")
                                      or timezone.localdate())
         messages.success(request, _("当日委托已生成，接送码 %(code)s，请转告 %(name)s。")
@@ -288,7 +298,7 @@ def _child_post(request, student) -> None:
         if start is None or end is None:
             raise DomainError(_("请填写开始和结束日期。"), field="valid_from")
         services.walk_home_sign(student=student, user=user, valid_from=start, valid_to=end,
-                                signed_name=post.get("signed_name", ""))
+                                signed_name=_text(post, "signed_name", 50))
         messages.success(request, _("自行离校许可已签署。"))
     elif action == "acknowledge":
         incident = get_object_or_404(Incident.objects.filter(student=student),
@@ -297,7 +307,7 @@ def _child_post(request, student) -> None:
     elif action == "dispute":
         handoff = get_object_or_404(Handoff.objects.filter(student=student),
                                     pk=int_param(post, "handoff"))
-        services.handoff_dispute(handoff=handoff, user=user, note=post.get("note", "")[:500])
+        services.handoff_dispute(handoff=handoff, user=user, note=_text(post, "note", 500))
         messages.success(request, _("已通知学校，学校会立即核实。"))
 
 
@@ -307,15 +317,20 @@ def week(request, pk: int):
     week, printable; the archived snapshots once the term has ended."""
     visible = records.class_weeks_visible_to(request.user)
     cls = get_object_or_404(visible, pk=pk)
+    children = records.sees_children_in_record(request.user, cls)
     return render(request, "attendance/week.html", {
-        "cls": cls, "w": records.head_teacher_week(cls, visible)})
+        "cls": cls, "w": records.head_teacher_week(cls, visible, children=children)})
 
 
 def _month_of(label: str) -> datetime.date:
+    """A month of the calendar whose neighbours exist too (the page links to both)."""
     try:
-        return datetime.date.fromisoformat(f"{label}-01")
+        first = datetime.date.fromisoformat(f"{label}-01")
     except ValueError as exc:
         raise Http404 from exc
+    if not datetime.MINYEAR < first.year < datetime.MAXYEAR:
+        raise Http404
+    return first
 
 
 @login_required
@@ -342,8 +357,8 @@ def month(request, month: str):
         return redirect("attendance:month", month=month)
     table = records.month_table(school_id, first)
     rows = table.rows if table else (records.teacher_month(school_id, first) if managed else [])
-    previous = (first - datetime.timedelta(days=1)).replace(day=1)
-    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    previous = records.month_start(first - datetime.timedelta(days=1))
+    following = records.next_month(first)
     return render(request, "attendance/month.html", {
         "school": school, "month": first, "table": table, "rows": rows, "manages": bool(managed),
         "can_publish": bool(managed) and table is None

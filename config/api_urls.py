@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("enrollment.api_urls")),
     path("", include("scheduling.api_urls")),
     path("", include("attendance.api_urls")),
+    path("", include("billing.api_urls")),
 ]

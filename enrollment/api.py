@@ -25,7 +25,15 @@ from schools.serializers import (
 
 from . import selectors, services
 from .evidence import check_evidence
-from .models import Application, ClaimEvidence, Enrolment, Leave, TermPlan, Withdrawal
+from .models import (
+    Application,
+    ClaimEvidence,
+    Enrolment,
+    FeeStandard,
+    Leave,
+    TermPlan,
+    Withdrawal,
+)
 
 
 def _client_ip(request) -> str | None:
@@ -76,6 +84,48 @@ class TermPlanApi(APIView):
     def get(self, request, term_id: int):
         plan = selectors.plan_for(request.user, term_id)
         return Response(PlanOutputSerializer(plan).data)
+
+
+class FeeStandardOutputSerializer(serializers.ModelSerializer):
+    term = serializers.IntegerField(source="term_id")
+    text = serializers.CharField(source="description")
+
+    class Meta:
+        model = FeeStandard
+        fields = ["id", "term", "version", "mode", "rate", "effective_from", "approved_by",
+                  "approval_ref", "published_at", "text"]
+
+
+class FeeStandardsApi(APIView):
+    """R11: the term's fee standard versions (read: the school's guardians and staff; publish:
+    the principal or office). A version is never edited: a change is the next version."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FeeStandardInput"
+
+        mode = serializers.ChoiceField(choices=FeeStandard.Mode.choices)
+        rate = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
+                                        required=False, default=0)
+        effective_from = serializers.DateField()
+        approved_by = serializers.CharField(max_length=100)
+        approval_ref = serializers.CharField(max_length=100)
+
+    @extend_schema(responses=FeeStandardOutputSerializer(many=True))
+    def get(self, request, term_id: int):
+        term = get_object_or_404(terms_visible_to(request.user), pk=term_id)
+        return Response(FeeStandardOutputSerializer(
+            term.fee_standards.order_by("version"), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: FeeStandardOutputSerializer})
+    def post(self, request, term_id: int):
+        term = get_object_or_404(selectors.terms_managed_by(request.user), pk=term_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        standard = services.fee_standard_publish(term=term, user=request.user,
+                                                 **data.validated_data)
+        return Response(FeeStandardOutputSerializer(standard).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class EvidenceOutputSerializer(serializers.ModelSerializer):

@@ -4,6 +4,8 @@ from . import api
 
 urlpatterns = [
     path("terms/<int:term_id>/plan/", api.TermPlanApi.as_view(), name="api-term-plan"),
+    path("terms/<int:term_id>/fee-standards/", api.FeeStandardsApi.as_view(),
+         name="api-fee-standards"),
     path("applications/", api.ApplicationListApi.as_view(), name="api-applications"),
     path("applications/bulk-review/", api.BulkReviewApi.as_view(),
          name="api-applications-bulk-review"),

@@ -20,6 +20,7 @@ class EnrollmentAction(AuditAction):
     WITHDRAWAL_REQUESTED = "enrollment.withdrawal.requested", _("申请退出")
     WITHDRAWAL_DECIDED = "enrollment.withdrawal.decided", _("审批退出申请")
     ENROLMENT_ENDED = "enrollment.enrolment.ended", _("在读结束")
+    FEE_STANDARD_PUBLISHED = "enrollment.fee_standard.published", _("发布收费标准")
 
 
 # Sent inside the transaction that creates enrolments (an approval, one or many), so a later
@@ -31,3 +32,8 @@ enrolments_started = Signal()
 # after the school's cut-off on the day itself), `user`. Scheduling tells the teacher who
 # takes that class's roll of a late one.
 leave_reported = Signal()
+
+# Sent inside the transaction that publishes a version of a term's fee standard (R11).
+# Arguments: `standard`, `user`. Billing charges the term's enrolments that had no charge yet
+# and posts the difference a new rate makes to those that had.
+fee_standard_published = Signal()

@@ -12,7 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import PriorityCategory, ServiceSlot, Student, Term
+from schools.formats import date_label
+from schools.models import PriorityCategory, School, ServiceSlot, Student, Term
 
 from .evidence import STORED_EXTENSIONS, private_storage, sniff_type
 
@@ -90,6 +91,60 @@ class TermPlan(models.Model):
     @property
     def agreement_digest(self) -> str:
         return hashlib.sha256(self.agreement_text.encode()).hexdigest()
+
+
+class FeeStandard(models.Model):
+    """R11: the term's fee standard, part of the plan guardians sign. Each version is approved
+    outside the system (its authority and reference are recorded) and published here; once
+    published it is never changed (the database refuses): a new rate is a new version from its
+    own effective date, and the days before it keep the rate they had."""
+
+    # The modes a school's fee can take (R11), defined once in the ground.
+    Mode = School.FeeMode
+
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="fee_standards",
+                             verbose_name=_("学期"))
+    version = models.PositiveSmallIntegerField(_("版本"))
+    mode = models.CharField(_("收费方式"), max_length=10, choices=Mode.choices)
+    # Yuan per child and class-hour (per_hour), or per child and term (per_term); 0 when free.
+    rate = models.DecimalField(_("收费标准（元）"), max_digits=12, decimal_places=2)
+    effective_from = models.DateField(_("生效日期"))
+    approved_by = models.CharField(_("审批机关"), max_length=100)
+    approval_ref = models.CharField(_("批准文号"), max_length=100)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("发布人"))
+    published_at = models.DateTimeField(_("发布时间"))
+
+    class Meta:
+        verbose_name = _("收费标准")
+        verbose_name_plural = _("收费标准")
+        ordering = ["term", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "version"], name="fee_standard_version"),
+            models.UniqueConstraint(fields=["term", "effective_from"],
+                                    name="fee_standard_one_per_effective_date"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="fee_standard_rate_not_negative"),
+            models.CheckConstraint(condition=~Q(mode="free") | Q(rate=0),
+                                   name="fee_standard_free_has_no_rate"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(term)s 收费标准第 %(v)s 版") % {"term": self.term, "v": self.version}
+
+    @property
+    def description(self) -> str:
+        """The plan's fee paragraph for this version (R11)."""
+        if self.mode == self.Mode.FREE:
+            text = _("本学期课后服务免费（财政保障），不向家长收取费用。")
+        elif self.mode == self.Mode.PER_HOUR:
+            text = _("每生每课时 %(rate)s 元（各时段课时数见服务时段），每学期一次性预收，"
+                     "学期末按实际服务结算，多退少补。") % {"rate": self.rate}
+        else:
+            text = _("每生每学期 %(rate)s 元，学期中途参加的按实际服务课时折算，学期末结算，"
+                     "多退少补。") % {"rate": self.rate}
+        return _("%(text)s 自 %(date)s 起执行；审批：%(by)s %(ref)s。") % {
+            "text": text, "date": date_label(self.effective_from), "by": self.approved_by,
+            "ref": self.approval_ref}
 
 
 class SurveyResponse(models.Model):

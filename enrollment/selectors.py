@@ -24,6 +24,7 @@ from .models import (
     Application,
     ClaimEvidence,
     Enrolment,
+    FeeStandard,
     Leave,
     TermPlan,
     Withdrawal,
@@ -178,6 +179,25 @@ def application_counts(term: Term) -> dict:
 
 
 # --- Published reads for the later stages (scheduling, attendance, billing, oversight) -------
+
+
+FeeMode = FeeStandard.Mode
+
+
+def fee_standards_of(term: Term | int) -> list[FeeStandard]:
+    """The term's published fee standard versions (R11), oldest first: on a day, the one in
+    force is the last whose effective date is not after it. Empty: nothing may be charged."""
+    return list(FeeStandard.objects.filter(term=term).order_by("effective_from"))
+
+
+def fee_standard_on(standards: list[FeeStandard], day: datetime.date) -> FeeStandard | None:
+    """The version of `standards` (as `fee_standards_of` gives them) in force on `day`."""
+    found = None
+    for standard in standards:
+        if standard.effective_from > day:
+            break
+        found = standard
+    return found
 
 
 def enrolments_in_force(term: Term, start: datetime.date, end: datetime.date | None = None, *,

@@ -24,15 +24,14 @@ import socket
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.db.models import Q, QuerySet
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from schools.db import insert_ignoring
 from schools.models import User
 
 from .channels import SENDERS, DeliveryError, NoAddress, PermanentFailure
@@ -66,19 +65,23 @@ def _school_id(school) -> int | None:
     return getattr(school, "pk", school)
 
 
-def _rows(*, recipient: User | None, purpose: str, dedupe_key: str, subject: str, body: str,
-          payload: dict | None = None, url: str = "", school=None,
-          urgency: str = Urgency.NOTICE, to_name: str = "", to_phone: str = "",
+def _rows(*, recipient: User | None = None, recipient_id: int | None = None, purpose: str,
+          dedupe_key: str, subject: str, body: str, payload: dict | None = None, url: str = "",
+          school=None, urgency: str = Urgency.NOTICE, to_name: str = "", to_phone: str = "",
           channels: Iterable[str] = DEFAULT_CHANNELS) -> list[Notification]:
-    """`recipient` None with `to_phone`: an SMS to someone without an account."""
+    """The recipient is `recipient`, or the account `recipient_id` (a sender that knows only
+    whom to address need not load the user); neither, with `to_phone`: an SMS to someone
+    without an account."""
     now = timezone.now()
     rows = []
-    if recipient is None:
+    if recipient is not None:
+        recipient_id = recipient.pk
+    if recipient_id is None:
         channels = [Channel.SMS] if to_phone else []
     for channel in dict.fromkeys(channels):
         in_app = channel == Channel.IN_APP
         rows.append(Notification(
-            recipient=recipient, to_name=to_name[:50], to_phone=to_phone[:20],
+            recipient_id=recipient_id, to_name=to_name[:50], to_phone=to_phone[:20],
             school_id=_school_id(school), channel=channel,
             urgency=urgency, purpose=purpose, dedupe_key=f"{dedupe_key}#{channel}"[:200],
             subject=str(subject)[:200], body=str(body), url=url, payload=payload or {},
@@ -102,27 +105,11 @@ def notify_many(items: Iterable[dict]) -> int:
     return len(written)
 
 
-def _insert_unclaimed(rows: list[Notification], batch_size: int = 1000
-                      ) -> list[tuple[int, str, str]]:
+def _insert_unclaimed(rows: list[Notification]) -> list[tuple[int, str, str]]:
     """Insert the rows whose dedupe key nobody holds yet; (pk, urgency, status) of each row
-    written, in pk order. One statement per batch: INSERT ... ON CONFLICT DO NOTHING RETURNING
-    names exactly the rows this call wrote, where bulk_create(ignore_conflicts=True) returns no
-    ids and would need a lookup before and after."""
-    db = router.db_for_write(Notification)
-    meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    returning = [meta.pk, meta.get_field("urgency"), meta.get_field("status")]
-    written = []
-    with transaction.atomic(using=db, savepoint=False), connections[db].cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            query = InsertQuery(Notification, on_conflict=OnConflict.IGNORE)
-            query.insert_values(fields, rows[start:start + batch_size])
-            compiler = query.get_compiler(using=db)
-            compiler.returning_fields = returning
-            for sql, params in compiler.as_sql():
-                cursor.execute(sql, params)
-                written += cursor.fetchall()
-    return sorted(written)
+    written, in pk order."""
+    with transaction.atomic(using=router.db_for_write(Notification), savepoint=False):
+        return sorted(insert_ignoring(Notification, rows, ["id", "urgency", "status"]))
 
 
 def notify(**item) -> int:

@@ -56,7 +56,14 @@ from scheduling.models import Menu, Placement, TemporaryClass
 from scheduling.selectors import week_slot_days
 from schools.demo import GIVEN_CHARS, SURNAMES, person_name
 from schools.models import GuardianStudent, School, ServiceSlot, Staff, Student, User
-from schools.selectors import children_of, current_term, monday_of, service_days, term_of_week
+from schools.selectors import (
+    children_of,
+    current_term,
+    guardian_users_of,
+    monday_of,
+    service_days,
+    term_of_week,
+)
 
 SEED = "20260901-attendance"
 PRIMARY_CODE = "DEMO-P1"
@@ -340,8 +347,8 @@ class DayWriter:
         # Each child's afternoon session and place in it: where noon children move on to.
         self.afternoon = {e.student.pk: (s, e) for s in self.sessions
                           if s.slot.kind == AFTERNOON for e in self.expected[s.pk]}
-        self.guardian_users = {pk: link.guardian.user for pk, link in primary_links(
-            [e.student for s in self.sessions for e in self.expected[s.pk]]).items()}
+        self.guardian_users = {pk: users[0] for pk, users in guardian_users_of(
+            [e.student.pk for s in self.sessions for e in self.expected[s.pk]]).items()}
         self.events: list[Event] = []
         self.delegation = None
         self.notes: dict[int, list[str]] = defaultdict(list)

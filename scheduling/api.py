@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from schools.errors import PolicyViolation
-from schools.models import ServiceSlot, Staff
+from schools.models import MANAGER_ROLES, ServiceSlot, Staff
 from schools.openapi import conflict, date_filter, int_filter
 from schools.params import date_param, int_param
 from schools.selectors import children_of, school_ids_for, schools_visible_to
@@ -86,7 +86,7 @@ class MenuListApi(generics.ListAPIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         school = get_object_or_404(schools_visible_to(request.user).filter(
-            pk__in=school_ids_for(request.user, selectors.MANAGING_ROLES)),
+            pk__in=school_ids_for(request.user, MANAGER_ROLES)),
             pk=data.validated_data["school"])
         menu = services.menu_create(
             school=school, week=data.validated_data["week"], user=request.user,

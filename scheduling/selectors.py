@@ -36,8 +36,6 @@ from schools.selectors import (
 
 from .models import Menu, MenuItem, Placement, TemporaryClass
 
-MANAGING_ROLES = MANAGER_ROLES
-
 
 def menus_visible_to(user: User) -> QuerySet[Menu]:
     """Staff of the school and the district see every menu; guardians the published ones of
@@ -57,7 +55,7 @@ def menus_managed_by(user: User) -> QuerySet[Menu]:
     if not user.is_authenticated:
         return Menu.objects.none()
     return Menu.objects.select_related("school", "term").filter(
-        school_id__in=school_ids_for(user, MANAGING_ROLES))
+        school_id__in=school_ids_for(user, MANAGER_ROLES))
 
 
 def items_of(menu: Menu) -> QuerySet[MenuItem]:
@@ -101,7 +99,7 @@ def classes_managed_by(user: User) -> QuerySet[TemporaryClass]:
     if not user.is_authenticated:
         return TemporaryClass.objects.none()
     return TemporaryClass.objects.select_related("menu__school", "slot", "item").filter(
-        menu__school_id__in=school_ids_for(user, MANAGING_ROLES))
+        menu__school_id__in=school_ids_for(user, MANAGER_ROLES))
 
 
 def staff_of(user: User) -> Staff | None:

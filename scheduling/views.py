@@ -19,7 +19,7 @@ from enrollment.selectors import leaves_on
 from schools.audit import audit_history, audit_summary
 from schools.errors import DomainError, form_add_error
 from schools.formats import weekday_name
-from schools.models import School, Student
+from schools.models import MANAGER_ROLES, School, Student
 from schools.params import date_param, int_param, text_param
 from schools.selectors import (
     children_of,
@@ -46,7 +46,7 @@ from .models import Choice, Menu, MenuItem, Placement, TemporaryClass
 
 def _managed_school(request) -> School:
     school = (schools_visible_to(request.user)
-              .filter(pk__in=school_ids_for(request.user, selectors.MANAGING_ROLES))
+              .filter(pk__in=school_ids_for(request.user, MANAGER_ROLES))
               .order_by("pk").first())
     if school is None:
         raise Http404
@@ -57,7 +57,7 @@ def _managed_school(request) -> School:
 def menu_list(request):
     """Principal: the school's menus and a new week; guardian: published menus to choose."""
     managed = selectors.menus_managed_by(request.user)
-    if school_ids_for(request.user, selectors.MANAGING_ROLES):
+    if school_ids_for(request.user, MANAGER_ROLES):
         school = _managed_school(request)
         today = timezone.localdate()
         next_week = monday_of(today) + datetime.timedelta(days=7)

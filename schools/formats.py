@@ -19,6 +19,11 @@ def day_label(day: datetime.date) -> str:
     return formats.date_format(day, "MONTH_DAY_FORMAT")
 
 
+def date_label(day: datetime.date) -> str:
+    """A date with its year (2026年11月23日 / Nov. 23, 2026)."""
+    return formats.date_format(day, "DATE_FORMAT")
+
+
 def time_label(value: datetime.time) -> str:
     return formats.time_format(value, "TIME_FORMAT")
 

@@ -18,6 +18,7 @@ import datetime
 import re
 import types
 import uuid
+from decimal import Decimal
 from typing import NamedTuple
 
 import pytest
@@ -31,6 +32,8 @@ from django.utils import timezone
 from attendance import services as attendance
 from attendance.models import ClassSession, Handoff, Incident
 from attendance.pickup import daily_code
+from billing import services as billing
+from billing.models import Payment
 from enrollment import services as enrollment
 from notifications.models import Notification
 from notifications.services import notify
@@ -323,6 +326,21 @@ MATRIX: dict[str, Route] = {
     # tests/scheduling/test_swap_itself.py); the swap's scope checks are in
     # tests/scheduling/test_api.py.
     "api/v1/placements/swap/": signed_in(API, 405),
+    # --- billing: guardians read their own statement; finance records; the ledger is read by
+    # the school's finance and principal and by the district ----------------------------------
+    "api/v1/terms/<int:term_id>/fee-standards/": get("term", "school",
+                                                     {"anon": API, "*": "200/404"}),
+    "api/v1/students/<int:pk>/statement/": get(
+        "student", "child", {"anon": API, f"{PARENTS} {PRINCIPALS} finance": "200/404",
+                             "*": 404}),
+    # An empty body: finance is told the Idempotency-Key is missing; no one else records.
+    "api/v1/payments/": post("", "school", {"anon": API, "finance": 400, "*": 403}),
+    "api/v1/payments/<int:pk>/void/": post("payment", "child",
+                                           {"anon": API, "finance": "400/404", "*": 403}),
+    **{f"api/v1/schools/<int:pk>/ledger/{report}/": get(
+        "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
+                             "*": 404})
+       for report in ("trial-balance", "journal")},
 }
 
 # Cells that were leaks, checked on their own: DESIGN.md shows children's priority categories
@@ -660,6 +678,12 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
         objects["adult"][k] = attendance.pickup_adult_add(
             student=student, user=objects["guardian"][k].user, name="李芳", relation="奶奶",
             phone="13900001234")
+
+    objects["payment"] = {
+        k: Payment.objects.get(pk=billing.payment_record(
+            user=cast.finance, key=f"matrix-{k}", student=student,
+            term=objects["enrolment"][k].term, amount=Decimal("10.00"), method="cash"
+        ).body["id"]) for k, student in objects["student"].items()}
 
     users = {role: getattr(cast, CAST_ATTR.get(role, role)) for role in ROLES if role != "anon"}
     objects["notification"] = {}

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from notifications.services import notify_many
 from schools.models import Student
-from schools.selectors import duty_managers, guardian_users_of
+from schools.selectors import duty_managers, guardian_user_ids_of
 
 from ..models import ClassSession
 
@@ -25,12 +25,12 @@ def day_url(session: ClassSession) -> str:
 def guardians(*, students: list[Student], session: ClassSession, purpose: str, key: str,
               subject, body, channels=BY_PHONE) -> int:
     """Each child's guardians; `subject` and `body` are functions of the child."""
-    users = guardian_users_of([s.pk for s in students])
+    users = guardian_user_ids_of([s.pk for s in students])
     return notify_many([
-        dict(recipient=user, purpose=purpose, school=session.school_id, urgency=ALERT,
-             dedupe_key=f"{purpose}:{key}:{child.pk}:{user.pk}", subject=subject(child),
+        dict(recipient_id=user_id, purpose=purpose, school=session.school_id, urgency=ALERT,
+             dedupe_key=f"{purpose}:{key}:{child.pk}:{user_id}", subject=subject(child),
              body=body(child), url=child_url(child.pk), channels=channels)
-        for child in students for user in users.get(child.pk, [])])
+        for child in students for user_id in users.get(child.pk, [])])
 
 
 def managers(*, session: ClassSession, purpose: str, key: str, subject: str, body: str) -> int:

@@ -12,13 +12,12 @@ import uuid
 
 from django.db import connection, transaction
 from django.db.models import BooleanField
-from django.db.models.constants import OnConflict
 from django.db.models.expressions import RawSQL
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.audit import audit_record
+from schools.db import insert_ignoring
 from schools.errors import PolicyViolation
 from schools.formats import time_label
 from schools.models import ServiceSlot, User
@@ -126,18 +125,10 @@ def _insert_once(handoff: Handoff) -> bool:
     handoff.synced_late = RawSQL(
         f"EXISTS (SELECT 1 FROM {DayClose._meta.db_table} WHERE school_id = %s AND date = %s)",
         (session.school_id, session.date), output_field=BooleanField())
-    meta = Handoff._meta
-    query = InsertQuery(Handoff, on_conflict=OnConflict.IGNORE)
-    query.insert_values([f for f in meta.concrete_fields if not f.primary_key], [handoff])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk, meta.get_field("synced_late")]
-    with connection.cursor() as cursor:
-        for sql, params in compiler.as_sql():
-            cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    written = insert_ignoring(Handoff, [handoff], ["id", "synced_late"])
+    if not written:
         return False
-    handoff.pk, handoff.synced_late = row
+    handoff.pk, handoff.synced_late = written[0]
     handoff._state.adding, handoff._state.db = False, connection.alias
     return True
 

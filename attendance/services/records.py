@@ -18,7 +18,7 @@ from schools.models import School, Staff, Term, User
 
 from ..events import AttendanceAction
 from ..models import ClassWeekArchive, TeacherMonthTable
-from ..records import class_week, month_start, teacher_month
+from ..records import class_weeks, month_start, teacher_month
 
 
 @transaction.atomic
@@ -27,8 +27,9 @@ def class_weeks_archive(term: Term, today: datetime.date | None = None) -> int:
     (R9: handed in at term end). Idempotent: a class is archived once. Returns how many."""
     if term.end >= (today or timezone.localdate()):
         raise Conflict(_("学期结束后才能存档每周活动记录。"), code="term_not_ended")
-    todo = classes_matching(Q(menu__term=term, week_archive__isnull=True)).order_by("pk")
-    archives = [ClassWeekArchive(temporary_class=cls, term=term, data=class_week(cls))
+    todo = list(classes_matching(Q(menu__term=term, week_archive__isnull=True)).order_by("pk"))
+    weeks = class_weeks(todo)
+    archives = [ClassWeekArchive(temporary_class=cls, term=term, data=weeks[cls.pk])
                 for cls in todo]
     ClassWeekArchive.objects.bulk_create(archives, ignore_conflicts=True)
     if archives:
@@ -38,9 +39,11 @@ def class_weeks_archive(term: Term, today: datetime.date | None = None) -> int:
 
 
 def archive_ended_terms(today: datetime.date) -> int:
-    """The daily job: every term that ended before today, archived once."""
-    terms = Term.objects.filter(end__lt=today, menus__classes__week_archive__isnull=True)
-    return sum(class_weeks_archive(term, today) for term in terms.distinct())
+    """The daily job: every term that ended before today with a class not yet archived (a term
+    whose classes are all archived, or that had none, is not read again)."""
+    pending = classes_matching(Q(menu__term__end__lt=today, week_archive__isnull=True))
+    terms = Term.objects.filter(pk__in=pending.values("menu__term_id")).order_by("pk")
+    return sum(class_weeks_archive(term, today) for term in terms)
 
 
 @transaction.atomic

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "PriorityCategoryEnum": "schools.models.PriorityCategory",
         "ReviewDecisionEnum": ["approve", "return", "reject"],
         "ApproveRejectEnum": ["approve", "reject"],
+        "FeeModeEnum": "schools.models.School.FeeMode",
     },
 }
 

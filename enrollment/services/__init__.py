@@ -16,6 +16,7 @@ from .decisions import (
     application_review,
     application_review_bulk,
 )
+from .fees import fee_paragraph, fee_standard_publish
 from .leave import (
     enrolments_end_due,
     leave_cancel,
@@ -34,6 +35,8 @@ from .plans import (
 )
 
 __all__ = [
+    "fee_paragraph",
+    "fee_standard_publish",
     "EvidenceInput",
     "LOWER_GRADES",
     "PLAN_FIELDS",

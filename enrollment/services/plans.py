@@ -15,6 +15,7 @@ from ..events import EnrollmentAction
 from ..models import SurveyResponse, TermPlan
 from ..selectors import plan_current
 from .applications import check_slots
+from .fees import fee_paragraph
 
 PLAN_FIELDS = (
     "service_days", "menu_outline", "staffing", "fee_standard", "fee_settlement",
@@ -54,6 +55,9 @@ def plan_publish(*, plan: TermPlan, user: User) -> TermPlan:
     plan = TermPlan.objects.select_for_update().select_related("term__school").get(pk=plan.pk)
     if plan.status != TermPlan.Status.DRAFT:
         raise InvalidTransition(plan.get_status_display(), _("公示"))
+    # R11: once a fee standard is published, the plan's fee paragraph is generated from it.
+    if (fees := fee_paragraph(plan.term)):
+        plan.fee_standard = fees
     missing = [str(TermPlan._meta.get_field(f).verbose_name)
                for f in ("agreement_text", "complaint_phone", "fee_standard", "withdrawal_rule",
                          "safety_measures")
@@ -82,7 +86,7 @@ def plan_publish(*, plan: TermPlan, user: User) -> TermPlan:
         for s in term.slots.order_by("weekday", "start")
     ]
     plan.save(update_fields=["version", "status", "published_at", "published_by",
-                             "slots_snapshot"])
+                             "slots_snapshot", "fee_standard"])
     audit_record(actor=user, action=EnrollmentAction.PLAN_PUBLISHED, obj=plan,
                  school=term.school, data={"version": plan.version})
     return plan

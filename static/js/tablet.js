@@ -123,6 +123,14 @@ server checks it again when the write arrives, and records a refusal either way.
     });
   }
 
+  // The writes still waiting on this tablet, every session's, oldest first.
+  function waitingEverywhere() {
+    return dbReady.then(function (db) { return db.getAll(STORE); }).then(function (items) {
+      return items.filter(function (i) { return i.state === "waiting"; })
+        .sort(function (a, b) { return a.created - b.created; });
+    });
+  }
+
   function save(item) {
     return dbReady.then(function (db) { return db.put(STORE, item); });
   }
@@ -209,8 +217,9 @@ server checks it again when the write arrives, and records a refusal either way.
     else if (item.kind === "record") { showListed(item, "record-sent"); }
   }
 
-  function showCounts(items) {
-    var waiting = items.filter(function (i) { return i.state === "waiting"; }).length;
+  function showCounts(items, waiting) {
+    // Everything this tablet still holds, whichever session it was written on: signing out
+    // (static/js/app.js) keeps the queue while anything waits.
     try { localStorage.setItem("kehou.waiting", String(waiting)); } catch (e) { /* private */ }
     countNode.textContent = fill(text.waiting, {n: waiting});
     bar.hidden = waiting === 0 && reachable && !signedOut;
@@ -229,10 +238,10 @@ server checks it again when the write arrives, and records a refusal either way.
   }
 
   function refresh() {
-    return allItems().then(function (items) {
-      items.forEach(show);
-      showCounts(items);
-      return items;
+    return Promise.all([allItems(), waitingEverywhere()]).then(function (found) {
+      found[0].forEach(show);
+      showCounts(found[0], found[1].length);
+      return found[0];
     });
   }
 
@@ -267,8 +276,9 @@ server checks it again when the write arrives, and records a refusal either way.
   function sendWaiting() {
     if (sending) { return Promise.resolve(); }
     sending = true;
-    return allItems().then(function (items) {
-      var waiting = items.filter(function (i) { return i.state === "waiting"; });
+    // Every session's writes, not only this page's: the noon session's handoffs made offline
+    // go as soon as the network returns, even with the afternoon page open.
+    return waitingEverywhere().then(function (waiting) {
       return waiting.reduce(function (chain, item) {
         return chain.then(function (go) {
           if (!go) { return false; }
@@ -340,10 +350,17 @@ server checks it again when the write arrives, and records a refusal either way.
     return {kind: "handoff", url: data.api + "handoffs/", label: label, body: body};
   }
 
+  // A form just submitted ignores a second tap for a moment: a double tap at the door is one
+  // write, not a second (refused as a conflict) handoff or a second incident with its alert.
+  var SETTLE_MS = 1500;
+
   function onSubmit(event) {
     var form = event.target.closest("form[data-queue]");
     if (!form) { return; }
     event.preventDefault();
+    if (form.hasAttribute("data-busy")) { return; }
+    form.setAttribute("data-busy", "");
+    setTimeout(function () { form.removeAttribute("data-busy"); }, SETTLE_MS);
     var kind = form.getAttribute("data-queue");
     var when = new Date().toISOString();
     var item;
@@ -352,6 +369,7 @@ server checks it again when the write arrives, and records a refusal either way.
     } else if (kind === "handoff") {
       item = handoffItem(form, event.submitter, when);
       if (!item) {
+        form.removeAttribute("data-busy");  // nothing was sent: the next tap counts
         alert(text.choose_person);
         return;
       }
@@ -394,9 +412,7 @@ server checks it again when the write arrives, and records a refusal either way.
   window.addEventListener("online", function () { reachable = true; sendWaiting(); });
   window.addEventListener("offline", function () { reachable = false; refresh(); });
   setInterval(function () {
-    allItems().then(function (items) {
-      if (items.some(function (i) { return i.state === "waiting"; })) { sendWaiting(); }
-    });
+    waitingEverywhere().then(function (items) { if (items.length) { sendWaiting(); } });
   }, RETRY_MS);
 
   // Writes of past days were sent (or the day's record shows them refused): drop them.

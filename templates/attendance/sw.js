@@ -22,6 +22,13 @@ var ASSET_URLS = [
 var NETWORK_WAIT_MS = 4000;
 var SCOPE = new URL(self.registration.scope).pathname;
 
+// Only the teacher's pages are kept: the day's list and its sessions. A guardian's child page
+// (full phone numbers, the day's pickup code) or a week's record opened in the same browser
+// goes to the network and is never kept.
+function tabletPage(path) {
+  return path === SCOPE || path.indexOf(SCOPE + "sessions/") === 0;
+}
+
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(ASSETS).then(function (cache) {
     return cache.addAll(ASSET_URLS);
@@ -84,7 +91,7 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) { return; }
   if (url.pathname.indexOf("{% get_static_prefix %}") === 0) {
     event.respondWith(fromKeptThenRefreshed(request));
-  } else if (request.mode === "navigate" && url.pathname.indexOf(SCOPE) === 0) {
+  } else if (request.mode === "navigate" && tabletPage(url.pathname)) {
     event.respondWith(fromNetworkThenKept(request));
   }
 });

@@ -103,6 +103,7 @@ def test_a_reused_client_id_with_another_body_is_422(tablet, cast, session):
     response = tablet.post("roll-call/", {"marks": [{"student": cast.child.pk,
                                                      "status": "late", "client_id": cid}]})
     assert response.status_code == 422 and "marks" in response.json()
+    assert response.json()["code"] == "client_id_reused"  # API.md's code
     assert Mark.objects.count() == 1
 
 
@@ -239,6 +240,7 @@ def test_a_replayed_handoff_answers_the_same_and_writes_nothing(tablet, cast):
     assert Handoff.objects.count() == 1 and ClientWrite.objects.count() == 1
     reused = _handoff(tablet, cast.child, released_to="bus", client_id=cid)
     assert reused.status_code == 422 and reused.json()["client_id"]
+    assert reused.json()["code"] == "client_id_reused"
 
 
 def test_the_guardian_disputes_a_handoff_and_the_principal_is_alerted(api, tablet, cast):
@@ -403,10 +405,12 @@ def test_only_the_serving_teacher_releases_a_child(api, cast, session):
 
 
 # Measured (cold content-type cache, the tablet signed in without a token lookup): the
-# session, a savepoint, the client_id claim, the child's check, the insert (which reads the
-# day's close itself), the content type, the audit row, the guardians, their notice, the
-# stored reply, the release = 11; 17 before the handoff was trimmed (memberships for the
-# scope, a separate day-close query, a savepoint around the insert, and two outbox lookups).
+# session, a savepoint, the client_id claim, the child's check (the class's list, kept with
+# the fields a release reads: the class's next children cost no query), the insert (which
+# reads the day's close itself), the content type, the audit row, the guardians' ids, their
+# notice, the stored reply, the release = 11; 17 before the handoff was trimmed (memberships
+# for the scope, a separate day-close query, a savepoint around the insert, and two outbox
+# lookups), and each later child of the class one more (the child's own row).
 HANDOFF_MAX_QUERIES = 11
 
 

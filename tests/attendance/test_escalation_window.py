@@ -38,9 +38,12 @@ def test_a_session_past_its_window_is_not_scanned_again(cast, session):
 
 def test_a_scan_before_the_grace_is_over_does_nothing(cast, session):
     ends = session.ends_at()
-    assert services.late_pickups_scan(
-        now=ends + datetime.timedelta(minutes=cast.school.pickup_grace_minutes - 1)) == 0
+    grace = cast.school.pickup_grace_minutes
+    assert services.late_pickups_scan(now=ends + datetime.timedelta(minutes=grace - 1)) == 0
     assert not LatePickup.objects.exists()
+    # The control: the same scan once the grace is over records the first step.
+    assert services.late_pickups_scan(now=ends + datetime.timedelta(minutes=grace)) > 0
+    assert set(LatePickup.objects.values_list("step", flat=True)) == {1}
 
 
 def test_a_child_placed_after_the_class_list_was_kept_is_still_expected(cast, session):
@@ -52,10 +55,29 @@ def test_a_child_placed_after_the_class_list_was_kept_is_still_expected(cast, se
     kept = _EXPECTED[session.pk][1]
     assert cast.child.pk in kept
     # The kept list, as if read before the child was placed: the child is still found.
-    _EXPECTED[session.pk] = (_EXPECTED[session.pk][0], kept - {cast.child.pk})
+    _EXPECTED[session.pk] = (_EXPECTED[session.pk][0],
+                             {pk: row for pk, row in kept.items() if pk != cast.child.pk})
     assert expected_child(session, cast.child.pk) == cast.child
     # A child of another school is not expected, kept list or not.
     assert expected_child(session, cast.far_child.pk) is None
     with CaptureQueriesContext(connection) as second:
-        assert expected_child(session, cast.child.pk) == cast.child
-    assert len(second) == 1  # the kept list answered; one query by key for the child
+        child = expected_child(session, cast.child.pk)
+    assert len(second) == 0  # the kept list answered, with the fields a release reads
+    assert (child, child.name, child.bus_rider) == (cast.child, cast.child.name,
+                                                   cast.child.bus_rider)
+    with CaptureQueriesContext(connection) as deferred:
+        assert child.gender == cast.child.gender  # any other field is loaded, not defaulted
+    assert len(deferred) == 1
+
+
+def test_the_page_and_the_scan_agree_on_who_is_on_site(cast):
+    """A child marked on leave whose leave was then cancelled is not on site for the tablet's
+    page either: the scan (waiting_in) and the page read the same rule."""
+    from attendance.selectors import Expected
+
+    cases = {(None, False): True, (None, True): False, ("present", True): True,
+             ("late", False): True, ("absent", False): False, ("leave", True): False,
+             ("leave", False): False}
+    for (status, leave), present in cases.items():
+        child = Expected(cast.child, leave, status, None, [], False, False)
+        assert child.present is present, (status, leave)

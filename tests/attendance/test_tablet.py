@@ -55,6 +55,13 @@ def test_only_the_serving_teacher_gets_the_offline_data(cast, session):
     assert response.status_code == 200
     assert _offline_data(response) is None
     assert b"tablet.js" not in response.content
+    # The class's head teacher, when someone else serves, reads the page without the codes.
+    head = session.temporary_class.head_teacher
+    if head is not None and head.user is not None and head.user != cast.teacher:
+        theirs = _page(head.user, session)
+        assert theirs.status_code == 200 and _offline_data(theirs) is None
+    # The control: the serving teacher gets them.
+    assert _offline_data(_page(cast.teacher, session))["session"] == session.pk
 
 
 def test_the_service_worker_is_served_from_the_attendance_path(client):

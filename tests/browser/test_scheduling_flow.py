@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from scheduling import services
 from scheduling.models import Choice, Menu, Placement
@@ -71,7 +72,8 @@ def test_principal_publishes_parent_chooses_principal_allocates(cast, phone, dra
     card = phone.locator(f"#slot-{monday.pk}")
     chess = card.locator(f"button.pick[data-item='{items['象棋'].pk}']")
     football = card.locator(f"button.pick[data-item='{items['足球'].pk}']")
-    assert card.locator("select").first.is_hidden()  # the selects are the no-script fallback
+    # The selects are the no-script fallback, hidden once the script has run.
+    expect(card.locator("select").first).to_be_hidden()
     # Football tapped by mistake, tapped again to take it out; then chess, then football.
     football.tap()
     football.tap()

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 # bulk-review: 8 for both (no enrolments, no notices). One query per application would blow
 # either bound at once; the single bound holds for both sizes.
 # One of them asks scheduling for allocated weeks the new pupils must be seated in (a
-# constant: none, whatever the number approved).
-DECIDE_MAX_QUERIES = 14
+# constant: none, whatever the number approved). One more asks billing's charge for the term's
+# fee standard (none published here: nothing to charge, R11).
+DECIDE_MAX_QUERIES = 15
 REVIEW_MAX_QUERIES = 8
 
 

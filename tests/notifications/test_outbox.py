@@ -471,6 +471,9 @@ def test_a_claim_lost_on_its_last_attempt_fails_instead_of_sending_again():
     row.refresh_from_db()
     assert row.status == Status.FAILED and row.crash_retries == 0
     assert LocmemSMSBackend.outbox == []
+    # The alert is not dropped: it goes by e-mail instead.
+    fallback = Notification.objects.get(channel="email", dedupe_key="crash:1#email")
+    assert fallback.payload["fallback_for"] == row.pk
 
 
 def test_the_gateways_words_are_kept_with_phone_numbers_masked():
