@@ -8,6 +8,7 @@ import datetime
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -115,6 +116,19 @@ def latest_marks(session_ids) -> dict[tuple[int, int], Mark]:
              .order_by("session_id", "student_id", "-occurred_at", "-id")
              .distinct("session_id", "student_id"))
     return {(m.session_id, m.student_id): m for m in marks}
+
+
+def absences_in_term(term_id: int, students=None) -> set[tuple[int, datetime.date, int]]:
+    """The (student, date, slot) of every session of the term whose latest mark for the child
+    is `absent`, with or without leave (leave is enrollment's record, read there): one query."""
+    marks = Mark.objects.filter(session__term_id=term_id)
+    if students is not None:
+        marks = marks.filter(student__in=students)
+    latest = (marks.order_by("session_id", "student_id", "-occurred_at", "-id")
+              .distinct("session_id", "student_id")
+              .values("student_id", "session__date", "session__slot_id", "status"))
+    return {(m["student_id"], m["session__date"], m["session__slot_id"]) for m in latest
+            if m["status"] == Mark.Status.ABSENT}
 
 
 def _class_day(session: ClassSession) -> tuple[list[Student], set[int], dict[int, Mark]]:
@@ -330,3 +344,30 @@ def attendance_of(student: Student, start: datetime.date, end: datetime.date
             incidents.get(s.pk, [])))
     return lines
 
+
+# --- Published reads for billing -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Served:
+    """A session served, as teacher pay reads it (R12): who served it, of which kind of staff
+    and provider, and the slot's class-hours."""
+
+    date: datetime.date
+    teacher_id: int
+    teacher_name: str
+    staff_kind: str
+    provider_name: str
+    class_hours: Decimal
+    substitute: bool
+
+
+def sessions_served(school_id: int, start: datetime.date, end: datetime.date) -> list[Served]:
+    """The school's sessions from `start` to `end` (both included) that took place: a roll was
+    called, with the teacher who served them (a substitute counts for the substitute, R9).
+    One query."""
+    rows = (ClassSession.objects.filter(school_id=school_id, date__range=(start, end),
+                                        roll_called_at__isnull=False, teacher__isnull=False)
+            .order_by("date", "start", "id")
+            .values_list("date", "teacher_id", "teacher__name", "teacher__kind",
+                         "teacher__provider_name", "slot__class_hours", "substitute"))
+    return [Served(*row) for row in rows]

@@ -46,46 +46,78 @@ class Computed:
     basis: dict
 
 
-def compute(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
-            end: datetime.date | None) -> Computed:
-    """The charge for slots from `start` to `end` (the term's end when None). Each day is
-    charged at the standard in force on that day; the sum is rounded once, half up, to the
-    fen."""
+@dataclass(frozen=True)
+class Day:
+    """One slot-day of service and what it costs at the standard in force that day (exact,
+    not yet rounded)."""
+
+    date: datetime.date
+    slot_id: int
+    class_hours: Decimal
+    amount: Decimal
+    version: int
+
+
+def days_of(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
+            end: datetime.date | None, skip=frozenset(), student_id: int | None = None
+            ) -> list[Day]:
+    """The charged slot-days of slots from `start` to `end` (the term's end when None), less
+    the (student, date, slot) triples in `skip` (leave, an absence not charged). A day with no
+    standard, or a free one, costs nothing and is left out. A per-term rate is spread over the
+    term's class-hours of these slots, so the whole term costs exactly the rate."""
     end = min(end or fees.term.end, fees.term.end)
-    total = Decimal(0)
-    hours = Decimal(0)
-    days = 0
-    rates: dict[str, Decimal] = {}
-    # A per-term rate is spread over the term's class-hours of these slots.
     term_hours = sum((s.class_hours * len(fees.dates.get(s.pk, [])) for s in slots), Decimal(0))
+    days = []
     for slot in slots:
         for day in fees.dates.get(slot.pk, []):
-            if not start <= day <= end:
+            if not start <= day <= end or (student_id, day, slot.pk) in skip:
                 continue
             standard = fee_standard_on(fees.standards, day)
             if standard is None or standard.mode == Mode.FREE:
                 continue
-            days += 1
-            hours += slot.class_hours
             if standard.mode == Mode.PER_HOUR:
-                total += slot.class_hours * standard.rate
+                amount = slot.class_hours * standard.rate
             elif term_hours:
-                total += slot.class_hours * standard.rate / term_hours
-            rates[f"v{standard.version}"] = standard.rate
-    amount = total.quantize(ledger.CENT, rounding=ROUND_HALF_UP)
-    return Computed(amount, {"start": start.isoformat(), "end": end.isoformat(),
-                             "slot_days": days, "class_hours": str(hours),
-                             "rates": {k: str(v) for k, v in rates.items()}})
+                amount = slot.class_hours * standard.rate / term_hours
+            else:
+                continue
+            days.append(Day(day, slot.pk, slot.class_hours, amount, standard.version))
+    return days
 
 
-def _posted(enrolment_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+def total(days: list[Day]) -> Decimal:
+    """The sum of days, rounded once, half up, to the fen."""
+    return sum((d.amount for d in days), Decimal(0)).quantize(ledger.CENT,
+                                                              rounding=ROUND_HALF_UP)
+
+
+def basis_of(fees: TermFees, days: list[Day], start: datetime.date,
+             end: datetime.date | None, **extra) -> dict:
+    """What the statement shows of a computation: the dates, slot-days, class-hours, rates."""
+    end = min(end or fees.term.end, fees.term.end)
+    rates = {f"v{s.version}": str(s.rate) for s in fees.standards
+             if any(d.version == s.version for d in days)}
+    return {"start": start.isoformat(), "end": end.isoformat(), "slot_days": len(days),
+            "class_hours": str(sum((d.class_hours for d in days), Decimal(0))),
+            "rates": rates, **extra}
+
+
+def compute(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
+            end: datetime.date | None) -> Computed:
+    """The prepaid charge for slots from `start` to `end`: every service day of the term's
+    calendar, each at the standard in force on that day."""
+    days = days_of(fees, slots, start, end)
+    return Computed(total(days), basis_of(fees, days, start, end))
+
+
+def posted_charges(enrolment_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
     """Each enrolment's posted total and number of postings (one query)."""
     return {row["enrolment_id"]: (row["total"], row["n"]) for row in
             Charge.objects.filter(enrolment_id__in=enrolment_ids).values("enrolment_id")
             .annotate(total=Sum("amount"), n=Count("pk"))}
 
 
-def _lock(enrolment_ids: list[int]) -> None:
+def lock_enrolments(enrolment_ids: list[int]) -> None:
     """Take each enrolment's charge lock, in id order (two batches never wait on each other in
     a circle): an approval and a fee version posting at once take turns."""
     with connection.cursor() as cursor:
@@ -110,8 +142,8 @@ def _sync_term(fees: TermFees, enrolments: list, user: User | None) -> list[Char
     what is posted for it; a constant number of queries for the batch."""
     prefetch_related_objects(enrolments, "slots")
     ids = [e.pk for e in enrolments]
-    _lock(ids)
-    posted = _posted(ids)
+    lock_enrolments(ids)
+    posted = posted_charges(ids)
     due = []
     for enrolment in enrolments:
         computed = compute(fees, list(enrolment.slots.all()), enrolment.start_date,

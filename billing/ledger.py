@@ -11,10 +11,15 @@ from django.utils import timezone
 
 from schools.models import School, Student, Term, User
 
-from .models import DEBIT_NORMAL, Account, JournalEntry, JournalLine, NumberSeries
+from .models import DEBIT_NORMAL, Account, JournalEntry, JournalLine, NumberSeries, Payment
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+# Where a payment lands, and a refund of it leaves from: cash and transfers in the dedicated
+# bank account, WeChat Pay and Alipay in the clearing account until the platform settles.
+LANDS_IN = {Payment.Method.BANK: Account.BANK, Payment.Method.CASH: Account.BANK,
+            Payment.Method.WECHAT: Account.CLEARING, Payment.Method.ALIPAY: Account.CLEARING}
 
 
 def fen(amount) -> Decimal:

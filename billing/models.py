@@ -49,6 +49,7 @@ class NumberSeries(models.Model):
     class Series(models.TextChoices):
         JOURNAL = "journal", _("记账凭证")
         RECEIPT = "receipt", _("收据")
+        REFUND = "refund", _("退费单")
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
     series = models.CharField(max_length=10, choices=Series.choices)
@@ -70,13 +71,21 @@ class JournalEntry(models.Model):
         CHARGE = "charge", _("应收服务费")
         PAYMENT = "payment", _("收费")
         VOID = "void", _("冲销收据")
+        WAIVER = "waiver", _("减免")
+        SUBSIDY = "subsidy", _("财政补助")
+        INCOME = "income", _("确认服务收入")
+        REFUND = "refund", _("应退费")
+        REFUND_PAID = "refund_paid", _("退费支付")
+        REFUND_FAILED = "refund_failed", _("退费失败转回")
+        PAYROLL = "payroll", _("计提教师劳务费")
+        PAYROLL_PAID = "payroll_paid", _("支付教师劳务费")
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("学校"))
     year = models.PositiveSmallIntegerField(_("年度"))
     number = models.PositiveIntegerField(_("凭证号"))
     date = models.DateField(_("记账日期"))
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     # What the entry records, once: e.g. "payment:12", "charge:34:2". Posting the same event
     # twice is refused by this key.
     source = models.CharField(_("来源"), max_length=100, unique=True)
@@ -135,6 +144,7 @@ class Charge(models.Model):
     class Kind(models.TextChoices):
         PREPAY = "prepay", _("学期预收")
         ADJUST = "adjust", _("标准调整")
+        SETTLE = "settle", _("期末结算")
 
     enrolment = models.ForeignKey("enrollment.Enrolment", on_delete=models.PROTECT,
                                   related_name="+")
@@ -255,3 +265,314 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Waiver(models.Model):
+    """A fee waiver for a certified economically difficult student (R11), for a term from a
+    date: all of it, a percentage, or an amount. Who bears it: the school's fund (the fee is
+    forgone) or the finance bureau (a receivable from it). Never edited; revoking it adds a
+    `WaiverRevocation`."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("全免")
+        PERCENT = "percent", _("按比例减免")
+        AMOUNT = "amount", _("减免固定金额")
+
+    class BorneBy(models.TextChoices):
+        SCHOOL = "school", _("学校课后服务经费")
+        BUREAU = "bureau", _("财政局（应收财政款）")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("学期"))
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("学生"))
+    kind = models.CharField(_("减免方式"), max_length=10, choices=Kind.choices)
+    # The percentage (0 < v <= 100) or the amount in yuan; 100 for a full waiver.
+    value = models.DecimalField(_("比例或金额"), **MONEY)
+    reason = models.CharField(_("减免理由"), max_length=200)
+    # The certification it rests on (e.g. 低保证、特困供养证 number, the bureau's list).
+    evidence = models.CharField(_("认定依据"), max_length=200)
+    borne_by = models.CharField(_("经费承担"), max_length=10, choices=BorneBy.choices)
+    valid_from = models.DateField(_("生效日期"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("批准人"))
+    granted_at = models.DateTimeField(_("批准时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("减免")
+        verbose_name_plural = _("减免")
+        ordering = ["term", "student", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="full", value=100) | Q(kind="percent", value__gt=0,
+                                                         value__lte=100)
+                           | Q(kind="amount", value__gt=0)),
+                name="waiver_value_fits_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+class WaiverRevocation(models.Model):
+    """The end of a waiver: days from `effective_from` on are charged again."""
+
+    waiver = models.OneToOneField(Waiver, on_delete=models.PROTECT, related_name="revocation")
+    effective_from = models.DateField(_("撤销生效日期"))
+    reason = models.CharField(_("撤销理由"), max_length=200)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.waiver_id} → {self.effective_from}"
+
+
+class WaiverPosting(models.Model):
+    """What a waiver takes off the family's charge, posted as differences like a charge: on
+    grant, on revocation and at settlement (the waiver of the service actually due)."""
+
+    waiver = models.ForeignKey(Waiver, on_delete=models.PROTECT, related_name="postings")
+    amount = models.DecimalField(_("金额"), **MONEY)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="waiver")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["waiver", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0),
+                                              name="waiver_posting_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.waiver_id}: {self.amount}"
+
+
+class Subsidy(models.Model):
+    """Money the dedicated account receives from the government (R11): a subsidy (e.g. 120 元
+    per student per year) as income, or the bureau's payment of the waivers it bears."""
+
+    class Kind(models.TextChoices):
+        SUBSIDY = "subsidy", _("财政补助")
+        WAIVER_REFUND = "waivers", _("财政承担的减免款")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("学期"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    # The appropriation's document (文号) and what it says the money is for.
+    source_document = models.CharField(_("拨款文件"), max_length=200)
+    basis = models.CharField(_("测算依据"), max_length=200, blank=True)
+    received_on = models.DateField(_("到账日期"))
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="subsidy")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("财政拨款")
+        verbose_name_plural = _("财政拨款")
+        ordering = ["school", "received_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0),
+                                              name="subsidy_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.source_document} {self.amount}"
+
+
+class Settlement(models.Model):
+    """A run of the term-end settlement (学期末结算多还少补): who ran it, when, and what it
+    posted. Runs after the first post only differences."""
+
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="+")
+    run = models.PositiveSmallIntegerField()
+    enrolments = models.PositiveIntegerField()
+    entries = models.PositiveIntegerField()
+    refunded = models.DecimalField(**MONEY)
+    top_ups = models.DecimalField(**MONEY)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    settled_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["term", "run"]
+        constraints = [models.UniqueConstraint(fields=["term", "run"],
+                                               name="settlement_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.term_id} #{self.run}"
+
+
+class Refund(models.Model):
+    """A refund of (part of) one payment, as settlement finds the family owed: created → sent →
+    done or failed. The refunded total of a payment never exceeds it (checked under the
+    payment's row lock). A failed refund's payable goes back to the family's account, and the
+    next settlement makes a new refund with a new number."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("待退款")
+        SENT = "sent", _("已提交")
+        DONE = "done", _("已退款")
+        FAILED = "failed", _("退款失败")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("金额"), **MONEY)
+    # The number sent to the payment platform or bank (商户退款单号): from the school's refund
+    # series, so never reused.
+    out_refund_no = models.CharField(_("退款单号"), max_length=32, unique=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.CREATED)
+    reference = models.CharField(_("退款交易号"), max_length=64, blank=True)
+    failure = models.CharField(_("失败原因"), max_length=200, blank=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="refund")
+    closing_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True,
+                                         blank=True, related_name="refund_closed")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("退费")
+        verbose_name_plural = _("退费")
+        ordering = ["term", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["created", "sent"], closing_entry__isnull=True)
+                | Q(status__in=["done", "failed"], closing_entry__isnull=False),
+                name="refund_closed_with_entry"),
+        ]
+        indexes = [models.Index(fields=["school", "status"], name="refund_school_status_idx")]
+
+    def __str__(self) -> str:
+        return self.out_refund_no
+
+
+# --- Teacher pay (R12) -----------------------------------------------------------------------
+
+class PayRate(models.Model):
+    """The school's pay per class-hour (R12: 60 元 per person per class-hour, staff and external
+    teachers alike), as versions: a session is paid at the latest version in force on its
+    date. Never edited (migration 0007): a new rate is a new version from a later date, so a
+    month already paid is never repriced."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("学校"))
+    rate = models.DecimalField(_("课时费（元/课时）"), **MONEY)
+    effective_from = models.DateField(_("生效日期"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("设定人"))
+    set_at = models.DateTimeField(_("设定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("课时费标准")
+        verbose_name_plural = _("课时费标准")
+        ordering = ["school", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "effective_from"],
+                                    name="pay_rate_one_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="pay_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate} ({self.effective_from:%Y-%m-%d})"
+
+
+class Payroll(models.Model):
+    """A school's monthly payroll of after-school pay (R12), from the sessions actually served:
+    drafted (and recomputed) by the principal, then published to the staff (R9's monthly
+    publication), which posts the accrual; paid once by finance. Published, it is never
+    rewritten (migration 0007): what was found later goes into a later month's payroll as
+    correction lines."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已公布")
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("学校"))
+    month = models.DateField(_("月份"), help_text=_("该月的第一天。"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.DRAFT)
+    total = models.DecimalField(_("合计"), **MONEY, default=0)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("编制人"))
+    drafted_at = models.DateTimeField(_("编制时间"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("公布人"))
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    # The accrual posted at publication (none for a month with nothing to pay).
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="payroll")
+    paid_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="payroll_paid")
+    # The bank's batch or transfer reference of the payment.
+    paid_reference = models.CharField(_("付款凭据号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("课后服务劳务费月表")
+        verbose_name_plural = _("课后服务劳务费月表")
+        ordering = ["school", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "month"], name="payroll_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="payroll_month_first_day"),
+            models.CheckConstraint(
+                condition=(Q(status="draft", published_at__isnull=True, entry__isnull=True)
+                           | Q(status="published", published_at__isnull=False,
+                               published_by__isnull=False)),
+                name="payroll_published_says_when"),
+            models.CheckConstraint(
+                condition=(Q(paid_entry__isnull=True, paid_reference="")
+                           | Q(status="published", paid_entry__isnull=False)),
+                name="payroll_paid_once_published"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.month:%Y-%m}"
+
+    @property
+    def label(self) -> str:
+        """The month as the API names it: YYYY-MM."""
+        return f"{self.month:%Y-%m}"
+
+
+class PayrollLine(models.Model):
+    """One staff member's pay in a payroll at one rate: sessions served × the slots'
+    class-hours × the rate, rounded half up to the fen once. A correction line (`for_month`
+    earlier than the payroll's month) carries the difference a late-recorded session made to a
+    month already published, so it may be negative."""
+
+    payroll = models.ForeignKey(Payroll, on_delete=models.PROTECT, related_name="lines")
+    staff = models.ForeignKey("schools.Staff", on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("教职工"))
+    # The provider for external staff (R13), as it was when the line was computed; blank for
+    # the school's own teachers.
+    provider_name = models.CharField(_("所属机构"), max_length=100, blank=True)
+    sessions = models.IntegerField(_("服务次数"))
+    substitute_sessions = models.IntegerField(_("其中代课次数"))
+    class_hours = models.DecimalField(_("课时"), max_digits=7, decimal_places=1)
+    rate = models.DecimalField(_("课时费（元/课时）"), **MONEY)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    for_month = models.DateField(_("服务月份"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("劳务费明细")
+        verbose_name_plural = _("劳务费明细")
+        ordering = ["payroll", "for_month", "provider_name", "staff", "rate"]
+        constraints = [
+            models.UniqueConstraint(fields=["payroll", "for_month", "staff", "rate"],
+                                    name="payroll_line_one_per_staff_rate"),
+            models.CheckConstraint(condition=Q(for_month__day=1),
+                                   name="payroll_line_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.for_month:%Y-%m}: {self.amount}"

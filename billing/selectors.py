@@ -8,25 +8,29 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from enrollment.selectors import term_enrolments, term_leave_days
 from schools.models import Role, School, Student, Term, User
 from schools.selectors import (
     children_of,
     district_ids_for,
     has_role,
     school_ids_for,
+    slot_dates,
 )
 
 from . import ledger
-from .models import Charge, Payment
+from .models import Charge, Payment, Refund, Subsidy, Waiver
 
 # Who decides with fees: the school's finance officer, and its principal and office.
 FEE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
 LEDGER_ROLES = {Role.PRINCIPAL, Role.FINANCE}
+# Who decides waivers and settles a term: the principal.
+DECIDER_ROLES = {Role.PRINCIPAL}
 
 
 def is_finance(user: User) -> bool:
@@ -64,6 +68,67 @@ def payments_recorded_by(user: User) -> QuerySet[Payment]:
     return Payment.objects.all() if ids is None else Payment.objects.filter(school_id__in=ids)
 
 
+def _school_scoped(qs: QuerySet, user: User, roles, field: str = "school_id") -> QuerySet:
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(**{f"{field}__in": school_ids_for(user, roles)})
+
+
+def students_waived_by(user: User) -> QuerySet[Student]:
+    """The children the user may grant a waiver to: their school's, as its principal."""
+    return _school_scoped(Student.objects.select_related("school"), user, DECIDER_ROLES)
+
+
+def waivers_decided_by(user: User) -> QuerySet[Waiver]:
+    """The waivers the user may revoke."""
+    return _school_scoped(Waiver.objects.select_related("term", "student"), user,
+                          DECIDER_ROLES)
+
+
+def waivers_visible_to(user: User) -> QuerySet[Waiver]:
+    """The school's waivers, for its principal, office and finance (who decide or account
+    with them); never for teachers or other families."""
+    return _school_scoped(Waiver.objects.select_related("student", "revocation"), user,
+                          FEE_ROLES)
+
+
+def terms_settled_by(user: User) -> QuerySet[Term]:
+    return _school_scoped(Term.objects.select_related("school"), user, DECIDER_ROLES)
+
+
+def refunds_handled_by(user: User) -> QuerySet[Refund]:
+    """The refunds the user pays out: their school's, as its finance officer."""
+    return _school_scoped(Refund.objects.select_related("payment", "student"), user,
+                          {Role.FINANCE})
+
+
+def subsidy_schools_for(user: User) -> QuerySet[School]:
+    """The schools whose government money the user records: as their finance officer."""
+    return _school_scoped(School.objects.all(), user, {Role.FINANCE}, "pk")
+
+
+def subsidies_visible_to(user: User, school: School) -> QuerySet[Subsidy]:
+    return Subsidy.objects.filter(school=school).select_related("entry", "term")
+
+
+def holds(user: User, roles: set[str]) -> bool:
+    """Whether the user holds one of `roles` in some school (a superuser always): a caller
+    without it is refused (403) before any school is looked up."""
+    return user.is_authenticated and (user.is_superuser or has_role(user, *roles))
+
+
+def payroll_school_for(user: User, pk: int, roles: set[str]) -> School:
+    """The school, if the user holds one of `roles` there (a superuser: any); 404 otherwise."""
+    if not user.is_authenticated:
+        raise Http404
+    schools = School.objects.all()
+    if not user.is_superuser:
+        schools = schools.filter(pk__in=school_ids_for(user, roles))
+    return get_object_or_404(schools, pk=pk)
+
+
 def ledger_school_for(user: User, pk: int) -> School:
     """A school whose ledger the user reads: finance or principal there, or the district
     over it; 404 otherwise."""
@@ -84,22 +149,72 @@ class Statement:
     student: Student
     term: Term
     charges: list[Charge]
+    waivers: list[Waiver]
     payments: list[Payment]
+    refunds: list[Refund]
     charged: Decimal
+    waived: Decimal
     paid: Decimal
+    refunded: Decimal
     balance: Decimal
     as_of: datetime.datetime
 
+    @property
+    def due(self) -> Decimal:
+        """What the family's part comes to: the charges less the waivers."""
+        return self.charged - self.waived
+
 
 def statement(student: Student, term: Term) -> Statement:
-    """Three queries: charges, receipts, and the family receivable's balance."""
+    """Five queries: charges, waivers with their postings, receipts, refunds, and the family
+    receivable's balance."""
+    zero = Decimal("0.00")
     charges = list(Charge.objects.filter(student=student, term=term).order_by("pk"))
+    waivers = list(Waiver.objects.filter(student=student, term=term)
+                   .select_related("revocation").annotate(posted=Sum("postings__amount"))
+                   .order_by("pk"))
     payments = list(Payment.objects.filter(student=student, term=term)
                     .order_by("receipt_year", "receipt_number"))
-    charged = sum((c.amount for c in charges), Decimal("0.00"))
-    paid = sum((p.signed_amount for p in payments), Decimal("0.00"))
-    return Statement(student, term, charges, payments, charged, paid,
-                     ledger.family_balance(student.pk, term.pk), timezone.now())
+    refunds = list(Refund.objects.filter(student=student, term=term)
+                   .select_related("payment").order_by("pk"))
+    return Statement(
+        student, term, charges, waivers, payments, refunds,
+        charged=sum((c.amount for c in charges), zero),
+        waived=sum((w.posted or zero for w in waivers), zero),
+        paid=sum((p.signed_amount for p in payments), zero),
+        refunded=sum((r.amount for r in refunds if r.status != Refund.Status.FAILED), zero),
+        balance=ledger.family_balance(student.pk, term.pk), as_of=timezone.now())
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service a child's enrolments covered so far: slot-days and class-hours, and the
+    slot-days excused by leave (not counted)."""
+
+    through: datetime.date
+    slot_days: int
+    class_hours: Decimal
+    leave_days: int
+
+
+def service_delivered(student: Student, term: Term, today: datetime.date) -> Service:
+    """Four queries: enrolments with slots, calendar, leave."""
+    through = min(today, term.end)
+    enrolments = list(term_enrolments(term, [student]))
+    leave = term_leave_days(term, [student])
+    dates = slot_dates(term, term.start, through)
+    days, hours, excused = 0, Decimal(0), 0
+    for e in enrolments:
+        for slot in e.slots.all():
+            for day in dates.get(slot.pk, []):
+                if not e.start_date <= day <= (e.end_date or term.end):
+                    continue
+                if (student.pk, day, slot.pk) in leave:
+                    excused += 1
+                    continue
+                days += 1
+                hours += slot.class_hours
+    return Service(through, days, hours, excused)
 
 
 def terms_of_student(student: Student) -> QuerySet[Term]:

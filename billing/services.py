@@ -1,36 +1,44 @@
 """Every write of the billing stage: one function per action, one transaction, audited, and
 each money movement a balanced entry of the school's ledger."""
 
+import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enrollment.selectors import fee_standards_of, low_income_certified, term_enrolments
 from schools.audit import audit_record
 from schools.errors import Conflict, DomainError, PolicyViolation
 from schools.idempotency import Reply, claim_key, fingerprint, remember_key, stored_reply
 from schools.models import Student, Term, User
 
 from . import ledger
-from .charges import charges_sync
+from .charges import TermFees, charges_sync, lock_enrolments
 from .events import BillingAction
 from .models import (
     REFERENCE_UNIQUE,
     Account,
     IdempotentRequest,
     JournalEntry,
+    JournalLine,
     NumberSeries,
     Payment,
+    Settlement,
+    Subsidy,
+    Waiver,
+    WaiverPosting,
+    WaiverRevocation,
     receipt_no,
 )
+from .settlement import student_days
+from .waivers import waivers_sync
 
 Method = Payment.Method
-# Where a payment lands: cash and transfers in the dedicated bank account, WeChat Pay and
-# Alipay in the clearing account until the platform settles to the bank.
-LANDS_IN = {Method.BANK: Account.BANK, Method.CASH: Account.BANK,
-            Method.WECHAT: Account.CLEARING, Method.ALIPAY: Account.CLEARING}
+LANDS_IN = ledger.LANDS_IN
 MAX_PAYMENT = Decimal("100000.00")
 
 
@@ -68,10 +76,10 @@ class DuplicateReference(Conflict):
                          field="reference")
 
 
-def _claim(user: User, key: str, body: dict) -> Reply | None:
+def _claim(user: User, key: str, body: dict, what: str = "payment") -> Reply | None:
     """Claim the key inside the caller's transaction: None if new; else the stored reply (a
     concurrent request with the same key waits for the first to commit)."""
-    print_ = fingerprint("payment", body)
+    print_ = fingerprint(what, body)
     stored = claim_key(IdempotentRequest, key={"user": user.pk, "key": key},
                        values={"fingerprint": print_}, created="created_at")
     if stored is None:
@@ -181,3 +189,164 @@ def payment_void(*, payment: Payment, user: User, reason: str) -> Payment:
                                                  "amount": str(payment.amount),
                                                  "reason": reason})
     return void
+
+
+# --- Waivers (R11) ---------------------------------------------------------------------------
+
+def _sync_waivers(term: Term, student: Student, user: User) -> None:
+    """Post what the child's waivers take off now: of the prepaid charge, or of the service
+    due once the term is settled."""
+    enrolments = list(term_enrolments(term, [student]))
+    lock_enrolments([e.pk for e in enrolments])
+    fees = TermFees.of(term, fee_standards_of(term))
+    days = student_days(term, fees, enrolments,
+                        settled=Settlement.objects.filter(term=term).exists())
+    waivers = list(Waiver.objects.filter(term=term, student=student)
+                   .select_related("revocation"))
+    posted = {row["waiver_id"]: (row["total"], row["n"]) for row in
+              WaiverPosting.objects.filter(waiver__in=waivers).values("waiver_id")
+              .annotate(total=Sum("amount"), n=Count("pk"))}
+    waivers_sync(term=term, waivers=waivers, days_of_student={student.pk: days},
+                 posted=posted, user=user)
+
+
+def _waiver_value(kind: str, value) -> Decimal:
+    if kind not in Waiver.Kind.values:
+        raise PolicyViolation(_("未知的减免方式。"), field="kind")
+    if kind == Waiver.Kind.FULL:
+        return Decimal("100.00")
+    try:
+        value = Decimal(value)
+    except (TypeError, ArithmeticError) as exc:
+        raise PolicyViolation(_("请填写减免比例或金额。"), field="value") from exc
+    if value != value.quantize(ledger.CENT):
+        raise PolicyViolation(_("减免比例或金额最多两位小数。"), field="value")
+    if kind == Waiver.Kind.PERCENT and not Decimal(0) < value <= 100:
+        raise PolicyViolation(_("减免比例须大于 0、不超过 100。"), field="value")
+    if kind == Waiver.Kind.AMOUNT and not Decimal(0) < value <= MAX_PAYMENT:
+        raise PolicyViolation(_("减免金额须大于 0、不超过 %(max)s 元。") % {"max": MAX_PAYMENT},
+                              field="value")
+    return value
+
+
+@transaction.atomic
+def waiver_grant(*, user: User, student: Student, term: Term, kind: str, value, reason: str,
+                 borne_by: str, evidence: str = "", valid_from: datetime.date | None = None
+                 ) -> Waiver:
+    """Grant a waiver to a certified economically difficult student (R11) and post what it
+    takes off the family's charge. The certification is the evidence given, or else the
+    family-difficulty evidence the homeroom teacher verified on the child's application."""
+    value = _waiver_value(kind, value)
+    reason, evidence = reason.strip(), evidence.strip()
+    if not reason:
+        raise PolicyViolation(_("请填写减免理由。"), field="reason")
+    if borne_by not in Waiver.BorneBy.values:
+        raise PolicyViolation(_("请选择减免经费由谁承担。"), field="borne_by")
+    if term.school_id != student.school_id or not term_enrolments(term, [student]).exists():
+        raise PolicyViolation(_("这名学生本学期没有参加课后服务。"), field="student")
+    valid_from = valid_from or term.start
+    if not term.start <= valid_from <= term.end:
+        raise PolicyViolation(_("生效日期须在学期之内。"), field="valid_from")
+    if not evidence:
+        certified = low_income_certified(student, term)
+        if certified is None:
+            raise PolicyViolation(_("请填写认定依据（如低保证号），或先核验报名时提交的家庭经济困难"
+                                    "证明材料。"), field="evidence")
+        evidence = _("报名材料：家庭经济困难证明（已核验，材料 #%(id)s）") % {"id": certified.pk}
+    Student.objects.select_for_update().filter(pk=student.pk).first()
+    standing = Waiver.objects.filter(term=term, student=student, revocation__isnull=True)
+    if standing.exists():
+        raise Conflict(_("这名学生本学期已有减免，请先撤销原减免。"), code="waiver_exists")
+    ended = (WaiverRevocation.objects.filter(waiver__term=term, waiver__student=student)
+             .order_by("-effective_from").first())
+    if ended is not None and valid_from < ended.effective_from:
+        raise PolicyViolation(_("生效日期不能早于上一项减免的撤销日期（%(date)s）。")
+                              % {"date": ended.effective_from}, field="valid_from")
+    waiver = Waiver.objects.create(
+        school_id=term.school_id, term=term, student=student, kind=kind, value=value,
+        reason=reason[:200], evidence=evidence[:200], borne_by=borne_by, valid_from=valid_from,
+        granted_by=user)
+    _sync_waivers(term, student, user)
+    audit_record(actor=user, action=BillingAction.WAIVER_GRANTED, obj=waiver,
+                 school=term.school_id, data={"student": student.pk, "kind": kind,
+                                              "value": str(value), "borne_by": borne_by,
+                                              "valid_from": valid_from.isoformat(),
+                                              "reason": reason})
+    return waiver
+
+
+@transaction.atomic
+def waiver_revoke(*, waiver: Waiver, user: User, reason: str,
+                  effective_from: datetime.date | None = None) -> Waiver:
+    """End a waiver: days from `effective_from` (today by default) are charged again, and the
+    difference is posted. The waiver itself stays as granted."""
+    reason = reason.strip()
+    if not reason:
+        raise PolicyViolation(_("请填写撤销理由。"), field="reason")
+    waiver = Waiver.objects.select_for_update().select_related("term", "student").get(
+        pk=waiver.pk)
+    if WaiverRevocation.objects.filter(waiver=waiver).exists():
+        raise Conflict(_("这项减免已经撤销。"), code="already_revoked")
+    effective_from = max(effective_from or timezone.localdate(), waiver.valid_from)
+    WaiverRevocation.objects.create(waiver=waiver, effective_from=effective_from,
+                                    reason=reason[:200], revoked_by=user)
+    _sync_waivers(waiver.term, waiver.student, user)
+    audit_record(actor=user, action=BillingAction.WAIVER_REVOKED, obj=waiver,
+                 school=waiver.school_id, data={"effective_from": effective_from.isoformat(),
+                                                "reason": reason})
+    return Waiver.objects.select_related("revocation").get(pk=waiver.pk)
+
+
+# --- Government money (R11) ------------------------------------------------------------------
+
+def subsidy_json(s: Subsidy) -> dict:
+    return {"id": s.pk, "school": s.school_id, "term": s.term_id, "kind": s.kind,
+            "amount": str(s.amount), "source_document": s.source_document, "basis": s.basis,
+            "received_on": s.received_on.isoformat(), "entry": s.entry.label}
+
+
+@transaction.atomic
+def subsidy_record(*, user: User, key: str, school_id: int, kind: str, amount: Decimal,
+                   source_document: str, received_on: datetime.date, term: Term | None = None,
+                   basis: str = "") -> Reply:
+    """Record government money received in the dedicated account: a subsidy as income, or the
+    bureau's payment of the waivers it bears (settling its receivable). Idempotent by key."""
+    source_document, basis = source_document.strip(), basis.strip()
+    body = {"school": school_id, "kind": kind, "amount": str(amount),
+            "term": getattr(term, "pk", None), "source_document": source_document,
+            "received_on": received_on.isoformat(), "basis": basis}
+    if (replay := _claim(user, key, body, "subsidy")):
+        return replay
+    if kind not in Subsidy.Kind.values:
+        raise PolicyViolation(_("未知的拨款类型。"), field="kind")
+    if not Decimal("0") < amount <= Decimal("100000000.00") or amount != amount.quantize(
+            ledger.CENT):
+        raise PolicyViolation(_("金额须大于 0，精确到分。"), field="amount")
+    if not source_document:
+        raise PolicyViolation(_("请填写拨款文件（文号）。"), field="source_document")
+    if received_on > timezone.localdate():
+        raise PolicyViolation(_("到账日期不能晚于今天。"), field="received_on")
+    if term is not None and term.school_id != school_id:
+        raise PolicyViolation(_("学期不属于这所学校。"), field="term")
+    if kind == Subsidy.Kind.WAIVER_REFUND:
+        owed = JournalLine.objects.filter(entry__school_id=school_id,
+                                          account=Account.BUREAU).aggregate(
+            d=Sum("debit"), c=Sum("credit"))
+        outstanding = (owed["d"] or 0) - (owed["c"] or 0)
+        if amount > outstanding:
+            raise PolicyViolation(_("超过应收财政局的减免款（%(owed)s 元）。")
+                                  % {"owed": f"{outstanding:.2f}"}, field="amount")
+    other = Account.BUREAU if kind == Subsidy.Kind.WAIVER_REFUND else Account.SUBSIDY_INCOME
+    entry = ledger.post(
+        school=school_id, user=user, kind=JournalEntry.Kind.SUBSIDY, term=term,
+        source=f"subsidy:{school_id}:{key}"[:100], date=timezone.localdate(),
+        memo=_("%(kind)s：%(doc)s") % {"kind": Subsidy.Kind(kind).label, "doc": source_document},
+        lines=[ledger.debit(Account.BANK, amount), ledger.credit(other, amount)])
+    subsidy = Subsidy.objects.create(
+        school_id=school_id, term=term, kind=kind, amount=amount,
+        source_document=source_document[:200], basis=basis[:200], received_on=received_on,
+        entry=entry, recorded_by=user)
+    audit_record(actor=user, action=BillingAction.SUBSIDY_RECORDED, obj=subsidy,
+                 school=school_id, data={"kind": kind, "amount": str(amount),
+                                         "source_document": source_document})
+    return _remember(user, key, Reply(201, subsidy_json(subsidy)))

@@ -1,2 +1,15 @@
+from django.urls import path
+
+from . import views
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("students/<int:pk>/", views.statement, name="statement"),
+    path("register/", views.register, name="register"),
+    path("receipts/<int:pk>/", views.receipt, name="receipt"),
+    path("trial-balance/", views.trial_balance, name="trial-balance"),
+    path("refunds/", views.refunds, name="refunds"),
+    path("term/", views.term, name="term"),
+    path("terms/<int:pk>/settle-job/", views.settle_job, name="settle-job"),
+]

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from schools.models import Role, ServiceSlot, Student, Term, User
+from schools.models import PriorityCategory, Role, ServiceSlot, Student, Term, User
 from schools.selectors import (
     children_of,
     current_term,
@@ -209,6 +209,37 @@ def enrolments_in_force(term: Term, start: datetime.date, end: datetime.date | N
     if slot is not None:
         qs = qs.filter(slots=slot)
     return qs
+
+
+def term_enrolments(term: Term | int, students: Iterable[Student | int] | None = None
+                    ) -> QuerySet[Enrolment]:
+    """Every enrolment of the term, ended ones included (settlement reads what each was
+    charged for), with its slots."""
+    qs = Enrolment.objects.filter(term=term).prefetch_related("slots").order_by("student_id",
+                                                                                 "start_date")
+    if students is not None:
+        qs = qs.filter(student__in=students)
+    return qs
+
+
+def term_leave_days(term: Term | int, students: Iterable[Student | int] | None = None
+                    ) -> set[tuple[int, datetime.date, int]]:
+    """The (student, date, slot) of every leave reported in the term (R10: reported leave is
+    excused and not charged at settlement). One query, no rows built."""
+    qs = Leave.objects.filter(enrolment__term=term)
+    if students is not None:
+        qs = qs.filter(student__in=students)
+    return set(qs.values_list("student_id", "date", "slot_id"))
+
+
+def low_income_certified(student: Student | int, term: Term | int) -> ClaimEvidence | None:
+    """The verified evidence of the family's economic difficulty (R4 家庭经济困难) on the
+    child's application for the term, if the homeroom teacher verified one: the certification
+    a fee waiver rests on (R11)."""
+    return (ClaimEvidence.objects.filter(
+        application__student=student, application__term=term,
+        code=PriorityCategory.LOW_INCOME, verified_at__isnull=False)
+        .order_by("-verified_at").first())
 
 
 def slot_enrolments_in_force(term: Term, days: dict[int, datetime.date],

@@ -93,6 +93,10 @@ class School(models.Model):
         _("放学后等待家长的宽限分钟数"), default=10, validators=[MaxValueValidator(120)])
     allows_walk_home = models.BooleanField(
         _("允许凭家长书面许可自行离校"), default=False)
+    # R11 学期末结算: an absence without leave is charged (the place was kept) unless the school
+    # decides otherwise.
+    charges_unexplained_absences = models.BooleanField(
+        _("未请假缺勤照常收费"), default=True)
 
     class Meta:
         verbose_name = _("学校")

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path
@@ -33,6 +34,7 @@ from attendance import services as attendance
 from attendance.models import ClassSession, Handoff, Incident
 from attendance.pickup import daily_code
 from billing import services as billing
+from billing import settlement
 from billing.models import Payment
 from enrollment import services as enrollment
 from notifications.models import Notification
@@ -287,6 +289,22 @@ MATRIX: dict[str, Route] = {
     "attendance/months/<str:month>/": get(
         "month", "school", {"anon": PAGE, f"teacher {PRINCIPALS} {HOMEROOMS}": 200,
                             "*": 404}),
+    # Billing pages: a guardian's own children; the school's finance and principal.
+    "billing/": get("", "school", {"anon": PAGE, f"{PARENTS} {PRINCIPALS} finance": 200,
+                                   "*": 404}),
+    "billing/students/<int:pk>/": get(
+        "student", "child", {"anon": PAGE, f"{PARENTS} {PRINCIPALS} finance": "200/404",
+                             "*": 404}),
+    "billing/receipts/<int:pk>/": get(
+        "payment", "child", {"anon": PAGE, f"{PARENTS} {PRINCIPALS} finance": "200/404",
+                             "*": 404}),
+    "billing/register/": get("", "school", {"anon": PAGE, "finance": 200, "*": 404}),
+    "billing/refunds/": get("", "school", {"anon": PAGE, "finance": 200, "*": 404}),
+    "billing/trial-balance/": get("", "school", {"anon": PAGE, f"{PRINCIPALS} finance": 200,
+                                                 "*": 404}),
+    "billing/term/": get("", "school", {"anon": PAGE, PRINCIPALS: 200, "*": 404}),
+    "billing/terms/<int:pk>/settle-job/": get("term", "school",
+                                              {"anon": PAGE, PRINCIPALS: "200/404", "*": 404}),
     "api/v1/sessions/": signed_in(API),
     "api/v1/sessions/<int:pk>/": get(
         "session", "child", {"anon": API, f"teacher {PRINCIPALS}": "200/404", "*": 404}),
@@ -341,6 +359,34 @@ MATRIX: dict[str, Route] = {
         "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
                              "*": 404})
        for report in ("trial-balance", "journal")},
+    "api/v1/schools/<int:pk>/subsidies/": get(
+        "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
+                             "*": 404}),
+    # Lists, each scoped to the caller (an empty list outside the roles that hold them).
+    "api/v1/waivers/": signed_in(API),
+    "api/v1/refunds/": signed_in(API),
+    # An empty reason: the principal of the waiver's school is told to give one.
+    "api/v1/waivers/<int:pk>/revoke/": post("waiver", "child",
+                                            {"anon": API, PRINCIPALS: "400/404", "*": 404}),
+    # The term has not ended: its principal is refused with 409, no one else sees it.
+    "api/v1/terms/<int:pk>/settle/": post("term", "school",
+                                          {"anon": API, PRINCIPALS: "409/404", "*": 404}),
+    # Teacher pay: drafting next month is refused (not begun), publishing this month too (not
+    # ended); paying needs a published payroll; the rates are read by principal and finance.
+    "api/v1/schools/<int:pk>/payroll/<str:month>/": post(
+        "school next_month", "school", {"anon": API, PRINCIPALS: "409/404", "*": 403}),
+    "api/v1/schools/<int:pk>/payroll/<str:month>/publish/": post(
+        "school month", "school", {"anon": API, PRINCIPALS: "409/404", "*": 403}),
+    "api/v1/schools/<int:pk>/payroll/<str:month>/paid/": post(
+        "school month", "school", {"anon": API, "finance": 404, "*": 403}),
+    "api/v1/schools/<int:pk>/pay-rates/": get(
+        "school", "school", {"anon": API, f"{PRINCIPALS} finance": "200/404", "*": 404}),
+    # Marking sent is idempotent; done and failed with an empty body are told what is missing.
+    "api/v1/refunds/<int:pk>/sent/": post("refund", "child",
+                                          {"anon": API, "finance": "200/404", "*": 404}),
+    **{f"api/v1/refunds/<int:pk>/{step}/": post(
+        "refund", "child", {"anon": API, "finance": "400/404", "*": 404})
+       for step in ("done", "failed")},
 }
 
 # Cells that were leaks, checked on their own: DESIGN.md shows children's priority categories
@@ -661,6 +707,9 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
     objects["sday"] = per_school(day, day, day)
     month = types.SimpleNamespace(pk=f"{today:%Y-%m}")
     objects["month"] = per_school(month, month, month)
+    following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    next_month = types.SimpleNamespace(pk=f"{following:%Y-%m}")
+    objects["next_month"] = per_school(next_month, next_month, next_month)
     objects["session"] = {k: ClassSession.objects.get(temporary_class=cls)
                           for k, cls in objects["class"].items()}
     objects["incident"], objects["handoff"], objects["adult"] = {}, {}, {}
@@ -684,6 +733,17 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
             user=cast.finance, key=f"matrix-{k}", student=student,
             term=objects["enrolment"][k].term, amount=Decimal("10.00"), method="cash"
         ).body["id"]) for k, student in objects["student"].items()}
+
+    principals = {"A": cast.principal, "A2": cast.principal, "B": cast.principal2,
+                  "C": principal_c}
+    objects["waiver"] = {k: billing.waiver_grant(
+        user=principals[k], student=student, term=objects["enrolment"][k].term, kind="full",
+        value=None, reason="家庭经济困难", borne_by="school", evidence="低保证")
+        for k, student in objects["student"].items()}
+    with transaction.atomic():
+        objects["refund"] = {k: settlement.refunds_create(
+            term=payment.term, owed={payment.student_id: Decimal("1.00")}, user=cast.finance,
+            today=today)[0] for k, payment in objects["payment"].items()}
 
     users = {role: getattr(cast, CAST_ATTR.get(role, role)) for role in ROLES if role != "anon"}
     objects["notification"] = {}

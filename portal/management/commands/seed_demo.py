@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from enrollment.demo import seed as seed_enrollment
 from portal.demo_attendance import seed as seed_attendance
+from portal.demo_billing import seed as seed_billing
 from scheduling.demo import seed as seed_scheduling
 from schools.demo import ACCOUNTS, DEFAULT_PASSWORD, display_width, pad
 from schools.demo import seed as seed_roster
@@ -45,16 +46,16 @@ def quiet_delivery() -> Iterator[None]:
 # service. A stage that adds pages adds its hint here; an account without one is listed last.
 TRY = {
     "parent": "/enrollment/ 为张小明报名；/scheduling/menus/ 为张小红选课；"
-              "/attendance/ 张小红的考勤、接送码与授权接送人",
+              "/attendance/ 张小红的考勤、接送码与授权接送人；/billing/ 孩子的费用",
     "parent2": "/enrollment/ 刘洋的报名（待班主任审核）",
     "homeroom": "/enrollment/review/ 审核本班报名（张小明报名后也在这里）",
     "homeroom2": "/enrollment/review/ 审核本班报名（含刘洋）",
     "principal": "/enrollment/decide/ 审定报名、退出；/scheduling/menus/ 分班；"
-                 "/attendance/ 今日接送与往日的日终确认",
+                 "/attendance/ 今日接送与往日的日终确认；/billing/term/ 减免与学期结算",
     "teacher": "/attendance/ 今天张小红所在班的点名与放学交接；"
                "/scheduling/teachers/week/ 本周带的临时班",
     "principal2": "/ 另一所学校：看不到实验小学的任何数据",
-    "finance": "/ 全校今日概况",
+    "finance": "/billing/register/ 登记收费、打印收据；/billing/trial-balance/ 试算平衡表",
     "district": "/ 区内各校的参与率与待办",
     "admin": "/admin/ Django 管理后台",
 }
@@ -97,6 +98,9 @@ class Command(BaseCommand):
             analyse()
             # The attendance stage's: the recent service days closed, today's open.
             seed_attendance(stdout=None if quiet else self.stdout)
+            analyse()
+            # The billing stage's: the fee standard, payments, waivers, last month's payroll.
+            seed_billing(stdout=None if quiet else self.stdout)
         if not quiet:
             self.print_summary(schools, password, options["url"] or settings.SITE_URL)
 

@@ -1,0 +1,87 @@
+"""The billing pages post to the same services as the API: a payment form sent twice is one
+receipt, a bad amount is a message naming what is wrong, the principal settles and grants
+waivers, finance closes refunds."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from billing.models import Payment, Refund, Waiver
+from billing.selectors import statement
+
+from .test_settlement import after_term, on, pay
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _key(page: str) -> str:
+    return re.search(r'name="key" value="([0-9a-f-]+)"', page).group(1)
+
+
+def test_the_payment_form_sent_twice_is_one_receipt(cast, charged):
+    finance = client_for(cast.finance)
+    page = finance.get("/billing/register/").content.decode()
+    body = {"key": _key(page), "term": cast.term.pk, "student": cast.child.pk,
+            "amount": "50.00", "method": "wechat", "reference": "42000001"}
+    first = finance.post("/billing/register/", body)
+    second = finance.post("/billing/register/", body)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Payment.objects.count() == 1
+    receipt = finance.get(first["Location"])
+    assert Payment.objects.get().receipt_no in receipt.content.decode()
+    # The guardian opens the receipt; another family does not.
+    assert client_for(cast.parent).get(first["Location"]).status_code == 200
+    assert client_for(cast.parent2).get(first["Location"]).status_code == 404
+
+
+@pytest.mark.parametrize("amount", ["", "abc", "NaN", "1.234", "-3", "Infinity"])
+def test_a_bad_amount_is_a_message_not_an_error(cast, charged, amount):
+    finance = client_for(cast.finance)
+    page = finance.get("/billing/register/").content.decode()
+    response = finance.post("/billing/register/", {
+        "key": _key(page), "term": cast.term.pk, "student": cast.child.pk, "amount": amount,
+        "method": "cash"}, follow=True)
+    assert response.status_code == 200
+    assert "金额" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_the_principal_grants_a_waiver_and_settles_on_the_page(cast, charged):
+    principal = client_for(cast.principal)
+    response = principal.post("/billing/term/", {
+        "term": cast.term.pk, "action": "grant", "student": cast.child.pk, "kind": "percent",
+        "value": "50", "borne_by": "school", "evidence": "低保证 9", "reason": "低保"},
+        follow=True)
+    assert "已批准减免" in response.content.decode()
+    assert Waiver.objects.get().value == 50
+    pay(cast, cast.sibling, statement(cast.sibling, cast.term).balance + 5, "over")
+    with on(after_term(cast)):
+        principal = client_for(cast.principal)  # a session signed in on the day
+        page = principal.get(f"/billing/term/?term={cast.term.pk}").content.decode()
+        assert 'id="settle-button"' in page
+        done = principal.post("/billing/term/", {"term": cast.term.pk, "action": "settle"},
+                              follow=True)
+    assert "结算完成" in done.content.decode()
+    refund = Refund.objects.get(student=cast.sibling)
+    assert refund.amount == Decimal("5.00")
+    finance = client_for(cast.finance)
+    assert refund.out_refund_no in finance.get("/billing/refunds/").content.decode()
+    finance.post("/billing/refunds/", {"refund": refund.pk, "action": "done",
+                                       "reference": "50300009"})
+    refund.refresh_from_db()
+    assert refund.status == "done" and refund.reference == "50300009"
+
+
+def test_the_trial_balance_page_balances(cast, charged):
+    pay(cast, cast.child, "10.00", "tb")
+    page = client_for(cast.finance).get("/billing/trial-balance/").content.decode()
+    assert "平衡" in page and "不平衡" not in page
