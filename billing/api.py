@@ -62,10 +62,15 @@ def statement_json(s: selectors.Statement, service: selectors.Service) -> dict:
         "waivers": [waiver_json(w, evidence=False) for w in s.waivers],
         "refunds": [refund_json(r) for r in s.refunds],
         "payments": [services.payment_json(p) for p in s.payments],
+        "transfers": [{"id": t.pk, "receipt_no": t.payment.receipt_no,
+                       "from_student": t.from_student_id, "to_student": t.to_student_id,
+                       "amount": _money(t.amount), "reason": t.reason}
+                      for t in s.transfers],
         "service": {"through": service.through.isoformat(), "slot_days": service.slot_days,
                     "class_hours": str(service.class_hours),
                     "leave_slot_days": service.leave_days},
         "charged": _money(s.charged), "waived": _money(s.waived), "paid": _money(s.paid),
+        "transferred": _money(s.transferred),
         "refunded": _money(s.refunded), "balance": _money(s.balance)}
 
 
@@ -141,6 +146,34 @@ class PaymentVoidApi(APIView):
                                      reason=data.validated_data["reason"])
         return Response({"id": void.pk, "receipt_no": void.receipt_no,
                          "voids": payment.receipt_no}, status=status.HTTP_201_CREATED)
+
+
+class PaymentTransferApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PaymentTransferInput"
+
+        student = serializers.IntegerField()
+        reason = serializers.CharField(max_length=200)
+
+    @extend_schema(request=InputSerializer, responses={
+        201: OPEN, 409: conflict("already_transferred", "already_voided", "not_a_payment")})
+    def post(self, request, pk: int):
+        if not selectors.is_finance(request.user):
+            raise PermissionDenied(_("只有学校财务人员可以转记收费。"))
+        payment = get_object_or_404(selectors.payments_recorded_by(request.user), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        to_student = get_object_or_404(selectors.students_billed_by(request.user),
+                                       pk=data.validated_data["student"])
+        transfer = services.payment_transfer(payment=payment, user=request.user,
+                                             to_student=to_student,
+                                             reason=data.validated_data["reason"])
+        return Response({"id": transfer.pk, "receipt_no": payment.receipt_no,
+                         "from_student": transfer.from_student_id,
+                         "to_student": transfer.to_student_id,
+                         "amount": _money(transfer.amount), "entry": transfer.entry.label},
+                        status=status.HTTP_201_CREATED)
 
 
 @extend_schema(responses={200: OPEN})

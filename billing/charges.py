@@ -7,29 +7,33 @@ The charge is posted as the difference from what is already posted for the enrol
 new fee version, or running it again, posts only what changed (nothing the second time)."""
 
 import datetime
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import Count, Sum, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from enrollment.selectors import FeeMode as Mode
-from enrollment.selectors import fee_standard_on, fee_standards_of
+from enrollment.selectors import fee_standards_of
 from schools.models import ServiceSlot, Term, User
 from schools.selectors import slot_dates
 
 from . import ledger
 from .models import Account, Charge, JournalEntry
 
-# pg_advisory_xact_lock's first key for an enrolment's charge: two postings for the same
-# enrolment (an approval and a fee version at once) take turns.
+# pg_advisory_xact_lock's first key for a term's charges: two postings for the same term (an
+# approval and a fee version, a waiver, a settlement) take turns. One lock per term, not per
+# enrolment: a city-sized term would otherwise fill the server's lock table.
 CHARGE_LOCK = 7301
 
 
 @dataclass
 class TermFees:
-    """What every charge of a term reads once: its standards and each slot's dates."""
+    """What every charge of a term reads once: its standards, each slot's dates (sorted), and
+    the stretch of days each standard version is in force."""
 
     term: Term
     standards: list
@@ -39,6 +43,15 @@ class TermFees:
     def of(cls, term: Term, standards: list) -> "TermFees":
         return cls(term, standards, slot_dates(term))
 
+    @cached_property
+    def segments(self) -> list[tuple[object, datetime.date, datetime.date]]:
+        """(standard, first day, last day) of each version, oldest first."""
+        if not self.standards:
+            return []
+        ends = [s.effective_from - datetime.timedelta(days=1) for s in self.standards[1:]]
+        return list(zip(self.standards, [s.effective_from for s in self.standards],
+                        [*ends, datetime.date.max], strict=True))
+
 
 @dataclass(frozen=True)
 class Computed:
@@ -46,59 +59,88 @@ class Computed:
     basis: dict
 
 
-@dataclass(frozen=True)
-class Day:
-    """One slot-day of service and what it costs at the standard in force that day (exact,
-    not yet rounded)."""
+@dataclass
+class Summary:
+    """Charged slot-days and what they cost, exact (rounded once, when posted)."""
 
-    date: datetime.date
-    slot_id: int
-    class_hours: Decimal
-    amount: Decimal
-    version: int
+    amount: Decimal = Decimal(0)
+    slot_days: int = 0
+    class_hours: Decimal = Decimal(0)
+    versions: set = field(default_factory=set)
+
+    def add(self, other: "Summary") -> "Summary":
+        self.amount += other.amount
+        self.slot_days += other.slot_days
+        self.class_hours += other.class_hours
+        self.versions |= other.versions
+        return self
+
+    @property
+    def rounded(self) -> Decimal:
+        """Half up, to the fen."""
+        return self.amount.quantize(ledger.CENT, rounding=ROUND_HALF_UP)
 
 
-def days_of(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
-            end: datetime.date | None, skip=frozenset(), student_id: int | None = None
-            ) -> list[Day]:
+def skip_index(fees: TermFees, skip) -> dict[int, dict[int, list[datetime.date]]]:
+    """(student, date, slot) triples not charged (leave, an absence not charged), as each
+    child's sorted service dates per slot: a leave on a day the slot does not run (a holiday)
+    is not a service day, so it is not taken off twice."""
+    runs = {slot_id: set(dates) for slot_id, dates in fees.dates.items()}
+    index: dict[int, dict[int, list[datetime.date]]] = {}
+    for student, day, slot in skip:
+        if day in runs.get(slot, ()):
+            index.setdefault(student, {}).setdefault(slot, []).append(day)
+    for slots in index.values():
+        for days in slots.values():
+            days.sort()
+    return index
+
+
+def summary_of(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
+               end: datetime.date | None, skipped: dict[int, list[datetime.date]] | None = None
+               ) -> Summary:
     """The charged slot-days of slots from `start` to `end` (the term's end when None), less
-    the (student, date, slot) triples in `skip` (leave, an absence not charged). A day with no
-    standard, or a free one, costs nothing and is left out. A per-term rate is spread over the
-    term's class-hours of these slots, so the whole term costs exactly the rate."""
+    the child's `skipped` service dates (from `skip_index`), each at the standard in force on
+    it. Days with no standard, or a free one, cost nothing and are not counted. A per-term rate
+    is spread over the term's class-hours of these slots, so the whole term costs exactly the
+    rate. Counted by bisection over each slot's dates, never day by day."""
     end = min(end or fees.term.end, fees.term.end)
-    term_hours = sum((s.class_hours * len(fees.dates.get(s.pk, [])) for s in slots), Decimal(0))
-    days = []
+    out = Summary()
+    if end < start:
+        return out
+    term_hours = sum((s.class_hours * len(fees.dates.get(s.pk, ())) for s in slots), Decimal(0))
     for slot in slots:
-        for day in fees.dates.get(slot.pk, []):
-            if not start <= day <= end or (student_id, day, slot.pk) in skip:
+        dates = fees.dates.get(slot.pk, ())
+        off = skipped.get(slot.pk, ()) if skipped else ()
+        for standard, first, last in fees.segments:
+            lo, hi = max(start, first), min(end, last)
+            if lo > hi or standard.mode == Mode.FREE:
                 continue
-            standard = fee_standard_on(fees.standards, day)
-            if standard is None or standard.mode == Mode.FREE:
+            n = bisect_right(dates, hi) - bisect_left(dates, lo)
+            if off:
+                n -= bisect_right(off, hi) - bisect_left(off, lo)
+            if n <= 0:
                 continue
             if standard.mode == Mode.PER_HOUR:
-                amount = slot.class_hours * standard.rate
+                out.amount += n * slot.class_hours * standard.rate
             elif term_hours:
-                amount = slot.class_hours * standard.rate / term_hours
+                out.amount += n * slot.class_hours * standard.rate / term_hours
             else:
                 continue
-            days.append(Day(day, slot.pk, slot.class_hours, amount, standard.version))
-    return days
+            out.slot_days += n
+            out.class_hours += n * slot.class_hours
+            out.versions.add(standard.version)
+    return out
 
 
-def total(days: list[Day]) -> Decimal:
-    """The sum of days, rounded once, half up, to the fen."""
-    return sum((d.amount for d in days), Decimal(0)).quantize(ledger.CENT,
-                                                              rounding=ROUND_HALF_UP)
-
-
-def basis_of(fees: TermFees, days: list[Day], start: datetime.date,
-             end: datetime.date | None, **extra) -> dict:
+def basis_of(fees: TermFees, summary: Summary, start: datetime.date, end: datetime.date | None,
+             **extra) -> dict:
     """What the statement shows of a computation: the dates, slot-days, class-hours, rates."""
     end = min(end or fees.term.end, fees.term.end)
     rates = {f"v{s.version}": str(s.rate) for s in fees.standards
-             if any(d.version == s.version for d in days)}
-    return {"start": start.isoformat(), "end": end.isoformat(), "slot_days": len(days),
-            "class_hours": str(sum((d.class_hours for d in days), Decimal(0))),
+             if s.version in summary.versions}
+    return {"start": start.isoformat(), "end": end.isoformat(),
+            "slot_days": summary.slot_days, "class_hours": str(summary.class_hours),
             "rates": rates, **extra}
 
 
@@ -106,8 +148,8 @@ def compute(fees: TermFees, slots: list[ServiceSlot], start: datetime.date,
             end: datetime.date | None) -> Computed:
     """The prepaid charge for slots from `start` to `end`: every service day of the term's
     calendar, each at the standard in force on that day."""
-    days = days_of(fees, slots, start, end)
-    return Computed(total(days), basis_of(fees, days, start, end))
+    summary = summary_of(fees, slots, start, end)
+    return Computed(summary.rounded, basis_of(fees, summary, start, end))
 
 
 def posted_charges(enrolment_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
@@ -117,12 +159,12 @@ def posted_charges(enrolment_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
             .annotate(total=Sum("amount"), n=Count("pk"))}
 
 
-def lock_enrolments(enrolment_ids: list[int]) -> None:
-    """Take each enrolment's charge lock, in id order (two batches never wait on each other in
-    a circle): an approval and a fee version posting at once take turns."""
+def lock_term(term_id: int) -> None:
+    """Take the term's charge lock until the transaction ends: whatever posts for the term's
+    enrolments (charges, waivers, settlement) reads what is posted only after the one before
+    it committed."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, id) FROM unnest(%s::int[]) AS id",
-                       [CHARGE_LOCK, sorted(enrolment_ids)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHARGE_LOCK, term_id])
 
 
 def _posting(fees: TermFees, enrolment, difference: Decimal, count: int) -> ledger.Posting:
@@ -142,7 +184,7 @@ def _sync_term(fees: TermFees, enrolments: list, user: User | None) -> list[Char
     what is posted for it; a constant number of queries for the batch."""
     prefetch_related_objects(enrolments, "slots")
     ids = [e.pk for e in enrolments]
-    lock_enrolments(ids)
+    lock_term(fees.term.pk)
     posted = posted_charges(ids)
     due = []
     for enrolment in enrolments:

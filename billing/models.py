@@ -79,6 +79,7 @@ class JournalEntry(models.Model):
         REFUND_FAILED = "refund_failed", _("退费失败转回")
         PAYROLL = "payroll", _("计提教师劳务费")
         PAYROLL_PAID = "payroll_paid", _("支付教师劳务费")
+        TRANSFER = "transfer", _("收费转记")
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("学校"))
@@ -576,3 +577,33 @@ class PayrollLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id} {self.for_month:%Y-%m}: {self.amount}"
+
+
+class PaymentTransfer(models.Model):
+    """A payment recorded against the wrong child (a sibling, say), moved to the right one by
+    a transfer entry between their family accounts; the receipt itself is never edited. At
+    most one per payment."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="transfer")
+    from_student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    to_student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("转入学生"))
+    amount = models.DecimalField(_("金额"), **MONEY)
+    reason = models.CharField(_("原因"), max_length=200)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT,
+                                 related_name="transfer")
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                       related_name="+")
+    transferred_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("收费转记")
+        verbose_name_plural = _("收费转记")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(condition=~Q(from_student=models.F("to_student")),
+                                   name="transfer_to_another_child"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.to_student_id}"

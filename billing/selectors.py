@@ -24,7 +24,7 @@ from schools.selectors import (
 )
 
 from . import ledger
-from .models import Charge, Payment, Refund, Subsidy, Waiver
+from .models import Charge, Payment, PaymentTransfer, Refund, Subsidy, Waiver
 
 # Who decides with fees: the school's finance officer, and its principal and office.
 FEE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
@@ -152,9 +152,11 @@ class Statement:
     waivers: list[Waiver]
     payments: list[Payment]
     refunds: list[Refund]
+    transfers: list[PaymentTransfer]
     charged: Decimal
     waived: Decimal
     paid: Decimal
+    transferred: Decimal
     refunded: Decimal
     balance: Decimal
     as_of: datetime.datetime
@@ -166,8 +168,8 @@ class Statement:
 
 
 def statement(student: Student, term: Term) -> Statement:
-    """Five queries: charges, waivers with their postings, receipts, refunds, and the family
-    receivable's balance."""
+    """Six queries: charges, waivers with their postings, receipts, refunds, transfers, and the
+    family receivable's balance."""
     zero = Decimal("0.00")
     charges = list(Charge.objects.filter(student=student, term=term).order_by("pk"))
     waivers = list(Waiver.objects.filter(student=student, term=term)
@@ -177,11 +179,18 @@ def statement(student: Student, term: Term) -> Statement:
                     .order_by("receipt_year", "receipt_number"))
     refunds = list(Refund.objects.filter(student=student, term=term)
                    .select_related("payment").order_by("pk"))
+    transfers = list(PaymentTransfer.objects.filter(Q(from_student=student)
+                                                    | Q(to_student=student),
+                                                    payment__term=term)
+                     .select_related("payment").order_by("pk"))
     return Statement(
-        student, term, charges, waivers, payments, refunds,
+        student, term, charges, waivers, payments, refunds, transfers,
         charged=sum((c.amount for c in charges), zero),
         waived=sum((w.posted or zero for w in waivers), zero),
         paid=sum((p.signed_amount for p in payments), zero),
+        # A payment moved to a sibling leaves this child's account; one moved here arrives.
+        transferred=sum((t.amount if t.to_student_id == student.pk else -t.amount
+                         for t in transfers), zero),
         refunded=sum((r.amount for r in refunds if r.status != Refund.Status.FAILED), zero),
         balance=ledger.family_balance(student.pk, term.pk), as_of=timezone.now())
 

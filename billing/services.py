@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +17,7 @@ from schools.idempotency import Reply, claim_key, fingerprint, remember_key, sto
 from schools.models import Student, Term, User
 
 from . import ledger
-from .charges import TermFees, charges_sync, lock_enrolments
+from .charges import TermFees, charges_sync, lock_term
 from .events import BillingAction
 from .models import (
     REFERENCE_UNIQUE,
@@ -27,15 +27,15 @@ from .models import (
     JournalLine,
     NumberSeries,
     Payment,
+    PaymentTransfer,
     Settlement,
     Subsidy,
     Waiver,
-    WaiverPosting,
     WaiverRevocation,
     receipt_no,
 )
-from .settlement import student_days
-from .waivers import waivers_sync
+from .settlement import waiver_bases
+from .waivers import posted_waivers, waivers_sync
 
 Method = Payment.Method
 LANDS_IN = ledger.LANDS_IN
@@ -191,23 +191,57 @@ def payment_void(*, payment: Payment, user: User, reason: str) -> Payment:
     return void
 
 
+@transaction.atomic
+def payment_transfer(*, payment: Payment, user: User, to_student: Student,
+                     reason: str) -> PaymentTransfer:
+    """Move a payment recorded against the wrong child to the right one (a sibling, say): a
+    transfer entry between their family accounts; the receipt stays as it was printed."""
+    reason = reason.strip()
+    if not reason:
+        raise PolicyViolation(_("请填写转记原因。"), field="reason")
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.kind != Payment.Kind.PAYMENT:
+        raise Conflict(_("冲销收据不能转记。"), code="not_a_payment")
+    if Payment.objects.filter(voids=payment).exists():
+        raise Conflict(_("收据 %(no)s 已经冲销。") % {"no": payment.receipt_no},
+                       code="already_voided")
+    if PaymentTransfer.objects.filter(payment=payment).exists():
+        raise Conflict(_("收据 %(no)s 已经转记过。") % {"no": payment.receipt_no},
+                       code="already_transferred")
+    if to_student.pk == payment.student_id or to_student.school_id != payment.school_id:
+        raise PolicyViolation(_("请选择本校的另一名学生。"), field="student")
+    if not term_enrolments(payment.term_id, [to_student]).exists():
+        raise PolicyViolation(_("这名学生本学期没有参加课后服务。"), field="student")
+    entry = ledger.post(
+        school=payment.school_id, user=user, kind=JournalEntry.Kind.TRANSFER,
+        term=payment.term_id, source=f"transfer:{payment.pk}",
+        memo=_("收据 %(no)s 转记：%(reason)s") % {"no": payment.receipt_no, "reason": reason},
+        lines=[ledger.debit(Account.FAMILIES, payment.amount, payment.student_id),
+               ledger.credit(Account.FAMILIES, payment.amount, to_student.pk)])
+    transfer = PaymentTransfer.objects.create(
+        payment=payment, from_student_id=payment.student_id, to_student=to_student,
+        amount=payment.amount, reason=reason[:200], entry=entry, transferred_by=user)
+    audit_record(actor=user, action=BillingAction.PAYMENT_TRANSFERRED, obj=transfer,
+                 school=payment.school_id, data={"receipt_no": payment.receipt_no,
+                                                 "from": payment.student_id,
+                                                 "to": to_student.pk, "reason": reason})
+    return transfer
+
+
 # --- Waivers (R11) ---------------------------------------------------------------------------
 
 def _sync_waivers(term: Term, student: Student, user: User) -> None:
     """Post what the child's waivers take off now: of the prepaid charge, or of the service
     due once the term is settled."""
+    lock_term(term.pk)
     enrolments = list(term_enrolments(term, [student]))
-    lock_enrolments([e.pk for e in enrolments])
     fees = TermFees.of(term, fee_standards_of(term))
-    days = student_days(term, fees, enrolments,
-                        settled=Settlement.objects.filter(term=term).exists())
     waivers = list(Waiver.objects.filter(term=term, student=student)
                    .select_related("revocation"))
-    posted = {row["waiver_id"]: (row["total"], row["n"]) for row in
-              WaiverPosting.objects.filter(waiver__in=waivers).values("waiver_id")
-              .annotate(total=Sum("amount"), n=Count("pk"))}
-    waivers_sync(term=term, waivers=waivers, days_of_student={student.pk: days},
-                 posted=posted, user=user)
+    base = waiver_bases(term, fees, waivers, enrolments,
+                        settled=Settlement.objects.filter(term=term).exists())
+    waivers_sync(term=term, waivers=waivers, base=base, posted=posted_waivers(waivers),
+                 user=user)
 
 
 def _waiver_value(kind: str, value) -> Decimal:

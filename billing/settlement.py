@@ -20,8 +20,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,13 +35,13 @@ from schools.selectors import service_days
 
 from . import ledger
 from .charges import (
-    Day,
+    Summary,
     TermFees,
     basis_of,
-    days_of,
-    lock_enrolments,
+    lock_term,
     posted_charges,
-    total,
+    skip_index,
+    summary_of,
 )
 from .events import BillingAction
 from .models import (
@@ -54,12 +54,9 @@ from .models import (
     Refund,
     Settlement,
     Waiver,
-    WaiverPosting,
 )
-from .waivers import waivers_sync
+from .waivers import posted_waivers, waiver_base, waivers_sync
 
-# pg_advisory_xact_lock's first key for a term's settlement: two runs take turns.
-SETTLE_LOCK = 7302
 ZERO = Decimal("0.00")
 
 
@@ -73,12 +70,6 @@ def last_service_day(term: Term) -> datetime.date | None:
     return days[-1].date if days else None
 
 
-def due_days(fees: TermFees, enrolments: list, skip) -> dict[int, list[Day]]:
-    """Each enrolment's slot-days actually due (see the module's rule)."""
-    return {e.pk: days_of(fees, list(e.slots.all()), e.start_date, e.end_date, skip,
-                          e.student_id) for e in enrolments}
-
-
 def _skipped(term: Term, students=None) -> set:
     """The (student, date, slot) not charged: reported leave, and unexplained absences where
     the school does not charge them."""
@@ -88,12 +79,24 @@ def _skipped(term: Term, students=None) -> set:
     return skip
 
 
-def student_days(term: Term, fees: TermFees, enrolments: list, *, settled: bool) -> list[Day]:
-    """A child's charged slot-days over their enrolments of the term: before settlement, every
-    day the prepaid charge covers; once settled, the service due."""
-    skip = _skipped(term, [e.student_id for e in enrolments]) if settled else frozenset()
-    return [d for e in enrolments for d in days_of(fees, list(e.slots.all()), e.start_date,
-                                                    e.end_date, skip, e.student_id)]
+def due_of(fees: TermFees, enrolment, skipped: dict | None) -> Summary:
+    """An enrolment's service actually due (see the module's rule)."""
+    return summary_of(fees, list(enrolment.slots.all()), enrolment.start_date,
+                      enrolment.end_date, skipped)
+
+
+def waiver_bases(term: Term, fees: TermFees, waivers: list[Waiver], enrolments: list, *,
+                 settled: bool, index: dict | None = None) -> dict[int, Decimal]:
+    """What each waiver's days cost: of the prepaid charge before the term is settled, of
+    the service due once it is (`index`: the term's skip index, read here when not given)."""
+    if settled and index is None:
+        index = skip_index(fees, _skipped(term, {w.student_id for w in waivers}))
+    by_student = defaultdict(list)
+    for e in enrolments:
+        by_student[e.student_id].append(e)
+    return {w.pk: waiver_base(w, fees, by_student[w.student_id],
+                              (index or {}).get(w.student_id) if settled else None)
+            for w in waivers}
 
 
 def _charge_posting(term: Term, enrolment, difference: Decimal, count: int) -> ledger.Posting:
@@ -107,42 +110,33 @@ def _charge_posting(term: Term, enrolment, difference: Decimal, count: int) -> l
                           source=f"charge:{enrolment.pk}:{count + 1}")
 
 
-def _settle_charges(term, fees, enrolments, days, skip, user, today) -> int:
+def _settle_charges(term, fees, enrolments, due: dict[int, Summary], user, today) -> int:
     posted = posted_charges([e.pk for e in enrolments])
-    skipped = defaultdict(list)
-    for student, day, slot in skip:
-        skipped[student].append((day, slot))
-    due = []
+    rows = []
     for e in enrolments:
-        amount = total(days[e.pk])
+        amount = due[e.pk].rounded
         already, count = posted.get(e.pk, (ZERO, 0))
         if amount != already:
-            slots = {s.pk for s in e.slots.all()}
-            excused = sum(1 for day, slot in skipped.get(e.student_id, ())
-                          if slot in slots and e.start_date <= day <= (e.end_date or term.end))
-            due.append((e, amount - already, count,
-                        basis_of(fees, days[e.pk], e.start_date, e.end_date, excused=excused)))
+            # The slot-days the calendar had for it, less those due: leave and absences.
+            excused = due_of(fees, e, None).slot_days - due[e.pk].slot_days
+            rows.append((e, amount - already, count, basis_of(
+                fees, due[e.pk], e.start_date, e.end_date, excused=excused)))
     entries = ledger.post_many(school=term.school_id, user=user, date=today, postings=[
-        _charge_posting(term, e, difference, count) for e, difference, count, _b in due])
+        _charge_posting(term, e, difference, count) for e, difference, count, _b in rows])
     Charge.objects.bulk_create([
         Charge(enrolment=e, student_id=e.student_id, term_id=term.pk, kind=Charge.Kind.SETTLE,
                amount=difference, basis=basis, entry=entry)
-        for (e, difference, _c, basis), entry in zip(due, entries, strict=True)])
+        for (e, difference, _c, basis), entry in zip(rows, entries, strict=True)])
     return len(entries)
 
 
-def _settle_waivers(term, enrolments, days, user, today) -> int:
+def _settle_waivers(term, fees, enrolments, index, user, today) -> int:
     waivers = list(Waiver.objects.filter(term=term).select_related("revocation"))
     if not waivers:
         return 0
-    by_student: dict[int, list[Day]] = defaultdict(list)
-    for e in enrolments:
-        by_student[e.student_id] += days[e.pk]
-    posted = {row["waiver_id"]: (row["total"], row["n"]) for row in
-              WaiverPosting.objects.filter(waiver__term=term).values("waiver_id")
-              .annotate(total=Sum("amount"), n=Count("pk"))}
-    return len(waivers_sync(term=term, waivers=waivers, days_of_student=by_student,
-                            posted=posted, user=user, date=today))
+    base = waiver_bases(term, fees, waivers, enrolments, settled=True, index=index)
+    return len(waivers_sync(term=term, waivers=waivers, base=base,
+                            posted=posted_waivers(waivers), user=user, date=today))
 
 
 def _account_balance(term: Term, account: str) -> Decimal:
@@ -267,25 +261,24 @@ def term_settle(*, term: Term, user: User, progress=_quiet) -> Settled:
     """Settle every enrolment of the term (see the module's rule). One transaction; a bounded
     number of queries whatever the number of enrolments. `progress(stage, done, total)` hears
     how far it got (the city-scale job shows it)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SETTLE_LOCK, term.pk])
+    lock_term(term.pk)  # two runs, or a run and a late approval, take turns
     today = timezone.localdate()
     last = last_service_day(term)
     if last is None or today <= last:
         raise TermNotEnded(field="term")
     enrolments = list(term_enrolments(term))
-    lock_enrolments([e.pk for e in enrolments])
     fees = TermFees.of(term, fee_standards_of(term))
-    skip = _skipped(term)
+    index = skip_index(fees, _skipped(term))
     total_n = len(enrolments)
-    days = {}
-    for start in range(0, total_n, PROGRESS_EVERY):
-        days |= due_days(fees, enrolments[start:start + PROGRESS_EVERY], skip)
-        progress("due", min(start + PROGRESS_EVERY, total_n), total_n)
+    due = {}
+    for i, e in enumerate(enrolments, start=1):
+        due[e.pk] = due_of(fees, e, index.get(e.student_id))
+        if i % PROGRESS_EVERY == 0 or i == total_n:
+            progress("due", i, total_n)
     run = Settlement.objects.filter(term=term).count() + 1
-    entries = _settle_charges(term, fees, enrolments, days, skip, user, today)
+    entries = _settle_charges(term, fees, enrolments, due, user, today)
     progress("charges", total_n, total_n)
-    entries += _settle_waivers(term, enrolments, days, user, today)
+    entries += _settle_waivers(term, fees, enrolments, index, user, today)
     entries += _recognise_income(term, user, today, run)
     balances = family_balances(term)
     owed = {s: -b for s, b in balances.items() if b < 0}

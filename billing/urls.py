@@ -11,5 +11,7 @@ urlpatterns = [
     path("trial-balance/", views.trial_balance, name="trial-balance"),
     path("refunds/", views.refunds, name="refunds"),
     path("term/", views.term, name="term"),
+    path("payroll/<str:month>/", views.payroll_month, name="payroll"),
+    path("exports/<str:report>.<str:fmt>", views.export, name="export"),
     path("terms/<int:pk>/settle-job/", views.settle_job, name="settle-job"),
 ]

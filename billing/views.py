@@ -4,25 +4,28 @@ the principal's waivers and term-end settlement. Thin: each form posts to the sa
 the API; the payment form carries an Idempotency-Key drawn with the page, so sending it twice
 records one receipt."""
 
+import datetime
 import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.errors import DomainError
 from schools.models import Role, School, Term
-from schools.params import choice_param, date_param, int_param, text_param
+from schools.params import InvalidParameter, choice_param, date_param, int_param, text_param
 from schools.selectors import children_of, has_role, school_ids_for
+from schools.tables import table_csv, tables_xlsx
 
-from . import ledger, selectors, services, settlement
-from .models import Payment, Refund, Waiver
+from . import exports, ledger, payroll, selectors, services, settlement
+from .models import Payment, Payroll, Refund, Waiver
 from .tasks import settle_progress, settle_term
 
 
@@ -66,7 +69,12 @@ def home(request):
     children = list(children_of(request.user).select_related("school"))
     if not children and not school_roles:
         raise Http404
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
     return render(request, "billing/home.html", {
+        "last_month": f"{last_month:%Y-%m}", "exports": [
+            ("register", _("收据登记簿")), ("journal", _("记账凭证")),
+            ("trial-balance", _("试算平衡表")), ("spending", _("支出分类")),
+            ("refunds", _("退费"))],
         "children": children, "finance": selectors.is_finance(request.user),
         "principal": has_role(request.user, Role.PRINCIPAL), "staff": bool(school_roles)})
 
@@ -117,6 +125,23 @@ def register(request):
                                              reason=_text(request.POST, "reason"))
                 messages.success(request, _("已冲销收据 %(no)s，冲销收据号 %(void)s。")
                                  % {"no": payment.receipt_no, "void": void.receipt_no})
+                return redirect("billing:register")
+            if request.POST.get("action") == "transfer":
+                number = _text(request.POST, "receipt_no", 20).strip()
+                payment = (selectors.payments_recorded_by(request.user).filter(
+                    school=school, receipt_year=int(number[:4]),
+                    receipt_number=int(number[4:])).first()
+                    if number.isascii() and number.isdigit() and len(number) > 4 else None)
+                if payment is None:
+                    raise DomainError(_("没有这个收据号。"), field="receipt_no")
+                to_student = get_object_or_404(
+                    selectors.students_billed_by(request.user).filter(school=school),
+                    pk=int_param(request.POST, "student") or 0)
+                services.payment_transfer(payment=payment, user=request.user,
+                                          to_student=to_student,
+                                          reason=_text(request.POST, "reason"))
+                messages.success(request, _("已将收据 %(no)s 转记到 %(name)s。")
+                                 % {"no": payment.receipt_no, "name": to_student.name})
                 return redirect("billing:register")
             payment = _record_payment(request, school)
             return redirect("billing:receipt", pk=payment.pk)
@@ -254,3 +279,97 @@ def settle_job(request, pk: int):
     term = get_object_or_404(selectors.terms_settled_by(request.user), pk=pk)
     return render(request, "billing/_settle_job.html", {"job": settle_progress(term.pk),
                                                         "term": term})
+
+
+EXPORTS = ("register", "journal", "trial-balance", "spending", "refunds", "payroll")
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8"}
+
+
+def _month_param(params) -> datetime.date:
+    raw = text_param(params, "month", max_length=7) or ""
+    try:
+        month = datetime.date.fromisoformat(f"{raw}-01")
+    except ValueError:
+        raise InvalidParameter("month", _("参数 month 须为 YYYY-MM。")) from None
+    if not 2000 <= month.year <= 2999:
+        raise InvalidParameter("month", _("参数 month 须为 YYYY-MM。"))
+    return month
+
+
+@login_required
+@require_GET
+def export(request, report: str, fmt: str):
+    """A finance report as XLSX or CSV, for the school's finance officer and principal."""
+    if report not in EXPORTS or fmt not in CONTENT_TYPES:
+        raise Http404
+    school = _school_of(request.user, selectors.LEDGER_ROLES)
+    today = timezone.localdate()
+    if report in ("register", "refunds"):
+        term = _term_of(school, request.GET)
+        table = (exports.register(school, term) if report == "register"
+                 else exports.refunds(school, term))
+        label = term.name
+    elif report == "payroll":
+        month = _month_param(request.GET)
+        table = exports.payroll(get_object_or_404(Payroll, school=school, month=month))
+        label = f"{month:%Y-%m}"
+    elif report == "trial-balance":
+        day = date_param(request.GET, "date") or today
+        table, label = exports.trial_balance(school, day), day.isoformat()
+    else:
+        end = date_param(request.GET, "to") or today
+        start = date_param(request.GET, "from") or end.replace(month=1, day=1)
+        if start > end or (end - start).days > 400:
+            raise InvalidParameter("from", _("开始日期须早于结束日期，且一次最多 400 天。"))
+        table = (exports.journal if report == "journal" else exports.spending)(school, start,
+                                                                              end)
+        label = f"{start.isoformat()}_{end.isoformat()}"
+    content = tables_xlsx([table]) if fmt == "xlsx" else table_csv(table)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{school.name}-{table.title}-{label}.{fmt}")
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payroll_month(request, month: str):
+    """Teacher pay for a month (R12): the principal drafts it from the sessions served and
+    publishes it to the staff; finance records its payment. Both read it and export it."""
+    school = _school_of(request.user, payroll.READERS)
+    try:
+        first = _month_param({"month": month})
+    except InvalidParameter:
+        raise Http404 from None
+    principal = has_role(request.user, Role.PRINCIPAL, school=school)
+    finance = has_role(request.user, Role.FINANCE, school=school)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "draft" and principal:
+                payroll.payroll_draft(school=school, month=first, user=request.user)
+                messages.success(request, _("已按服务记录编制。"))
+            elif action == "publish" and principal:
+                payroll.payroll_publish(school=school, month=first, user=request.user)
+                messages.success(request, _("已公布，教师已收到各自的劳务费明细。"))
+            elif action == "paid" and finance:
+                payroll.payroll_pay(payroll=get_object_or_404(Payroll, school=school,
+                                                              month=first),
+                                    user=request.user,
+                                    reference=_text(request.POST, "reference", 64))
+                messages.success(request, _("已登记支付。"))
+            else:
+                raise Http404
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("billing:payroll", month=month)
+    current = Payroll.objects.filter(school=school, month=first).first()
+    lines = list(payroll.payroll_lines(current)) if current else []
+    return render(request, "billing/payroll.html", {
+        "school": school, "month": first, "payroll": current, "lines": lines,
+        "principal": principal, "finance": finance,
+        "previous": f"{payroll.add_months(first, -1):%Y-%m}",
+        "next": f"{payroll.add_months(first, 1):%Y-%m}",
+        "ended": payroll.add_months(first, 1) <= timezone.localdate()})

@@ -14,32 +14,40 @@ bureau's share becomes a receivable from the bureau."""
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
 from . import ledger
-from .charges import Day, total
+from .charges import Summary, TermFees, summary_of
 from .models import Account, JournalEntry, Waiver, WaiverPosting
 
 HUNDRED = Decimal(100)
+ONE_DAY = datetime.timedelta(days=1)
 
 
-def covered(waiver: Waiver, days: list[Day]) -> list[Day]:
-    """The days the waiver applies to: from its start until its revocation takes effect."""
-    revoked = waiver.revocation if _has_revocation(waiver) else None
-    until = revoked.effective_from if revoked is not None else None
-    return [d for d in days if d.date >= waiver.valid_from and (until is None or d.date < until)]
-
-
-def _has_revocation(waiver: Waiver) -> bool:
+def _revocation(waiver: Waiver):
     try:
-        return waiver.revocation is not None
+        return waiver.revocation
     except Waiver.revocation.RelatedObjectDoesNotExist:
-        return False
+        return None
 
 
-def waived(waiver: Waiver, days: list[Day]) -> Decimal:
-    """What the waiver takes off the charge for `days` (the student's charged days)."""
-    base = total(covered(waiver, days))
+def waiver_base(waiver: Waiver, fees: TermFees, enrolments: list, skipped=None) -> Decimal:
+    """What the days the waiver applies to cost (from its start until its revocation takes
+    effect, over the child's enrolments), rounded once: of the prepaid charge, or of the
+    service due when `skipped` (the child's days not charged) is given."""
+    revocation = _revocation(waiver)
+    until = revocation.effective_from - ONE_DAY if revocation is not None else None
+    summary = Summary()
+    for e in enrolments:
+        start = max(e.start_date, waiver.valid_from)
+        end = min(e.end_date or fees.term.end, until or fees.term.end)
+        summary.add(summary_of(fees, list(e.slots.all()), start, end, skipped))
+    return summary.rounded
+
+
+def waived(waiver: Waiver, base: Decimal) -> Decimal:
+    """What the waiver takes off a charge of `base` for the days it applies to."""
     if waiver.kind == Waiver.Kind.FULL:
         return base
     if waiver.kind == Waiver.Kind.PERCENT:
@@ -62,14 +70,15 @@ def _posting(waiver: Waiver, difference: Decimal, count: int, term_name: str
                           term=waiver.term_id, source=f"waiver:{waiver.pk}:{count + 1}")
 
 
-def waivers_sync(*, term, waivers: list[Waiver], days_of_student: dict[int, list[Day]],
+def waivers_sync(*, term, waivers: list[Waiver], base: dict[int, Decimal],
                  posted: dict[int, tuple[Decimal, int]], user, date: datetime.date | None = None
                  ) -> list[WaiverPosting]:
-    """Post, for each waiver, the difference between what it waives now (on the student's
-    `days_of_student`) and what is posted for it (`posted`: waiver id → (total, postings))."""
+    """Post, for each waiver, the difference between what it waives now (of `base`: waiver id
+    → the cost of its days) and what is posted for it (`posted`: waiver id → (total,
+    postings))."""
     due = []
     for waiver in waivers:
-        amount = waived(waiver, days_of_student.get(waiver.student_id, []))
+        amount = waived(waiver, base[waiver.pk])
         already, count = posted.get(waiver.pk, (Decimal("0.00"), 0))
         if amount != already:
             due.append((waiver, amount - already, count))
@@ -78,3 +87,10 @@ def waivers_sync(*, term, waivers: list[Waiver], days_of_student: dict[int, list
     return WaiverPosting.objects.bulk_create([
         WaiverPosting(waiver=w, amount=d, entry=e)
         for (w, d, _c), e in zip(due, entries, strict=True)])
+
+
+def posted_waivers(waivers: list[Waiver]) -> dict[int, tuple[Decimal, int]]:
+    """Each waiver's posted total and number of postings (one query)."""
+    return {row["waiver_id"]: (row["total"], row["n"]) for row in
+            WaiverPosting.objects.filter(waiver__in=waivers).values("waiver_id")
+            .annotate(total=Sum("amount"), n=Count("pk"))}

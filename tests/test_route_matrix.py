@@ -303,6 +303,11 @@ MATRIX: dict[str, Route] = {
     "billing/trial-balance/": get("", "school", {"anon": PAGE, f"{PRINCIPALS} finance": 200,
                                                  "*": 404}),
     "billing/term/": get("", "school", {"anon": PAGE, PRINCIPALS: 200, "*": 404}),
+    "billing/payroll/<str:month>/": get("month", "school", {"anon": PAGE,
+                                                           f"{PRINCIPALS} finance": 200,
+                                                           "*": 404}),
+    "billing/exports/<str:report>.<str:fmt>": get(
+        "report fmt", "school", {"anon": PAGE, f"{PRINCIPALS} finance": 200, "*": 404}),
     "billing/terms/<int:pk>/settle-job/": get("term", "school",
                                               {"anon": PAGE, PRINCIPALS: "200/404", "*": 404}),
     "api/v1/sessions/": signed_in(API),
@@ -355,6 +360,8 @@ MATRIX: dict[str, Route] = {
     "api/v1/payments/": post("", "school", {"anon": API, "finance": 400, "*": 403}),
     "api/v1/payments/<int:pk>/void/": post("payment", "child",
                                            {"anon": API, "finance": "400/404", "*": 403}),
+    "api/v1/payments/<int:pk>/transfer/": post("payment", "child",
+                                               {"anon": API, "finance": "400/404", "*": 403}),
     **{f"api/v1/schools/<int:pk>/ledger/{report}/": get(
         "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
                              "*": 404})
@@ -710,6 +717,9 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
     following = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     next_month = types.SimpleNamespace(pk=f"{following:%Y-%m}")
     objects["next_month"] = per_school(next_month, next_month, next_month)
+    report, fmt = types.SimpleNamespace(pk="register"), types.SimpleNamespace(pk="xlsx")
+    objects["report"], objects["fmt"] = per_school(report, report, report), per_school(fmt, fmt,
+                                                                                        fmt)
     objects["session"] = {k: ClassSession.objects.get(temporary_class=cls)
                           for k, cls in objects["class"].items()}
     objects["incident"], objects["handoff"], objects["adult"] = {}, {}, {}

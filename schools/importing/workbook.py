@@ -3,34 +3,20 @@
 Text that looks like a formula is written as a text cell, never as a formula.
 """
 
-from io import BytesIO
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..tables import set_text, workbook_bytes  # noqa: F401  (the export's helpers)
 from .columns import HEADERS, MAX_ROWS, REQUIRED_HEADERS
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E4E7EB")
 REQUIRED_FILL = PatternFill("solid", fgColor="FFF4E5")
 TEXT_COLUMNS = {"学号", "监护人手机", "班级"}
-
-
-def set_text(cell, value) -> None:
-    """Write a value; text stays text even when it looks like a formula ("=1+2")."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = value
-        cell.data_type = "s"
-        if value.startswith(FORMULA_PREFIXES):
-            cell.quotePrefix = True  # Excel keeps it as text when the cell is edited
-    else:
-        cell.value = value
 
 
 def write_headers(sheet, headers) -> None:
@@ -43,12 +29,6 @@ def write_headers(sheet, headers) -> None:
         if header in TEXT_COLUMNS:
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
-
-
-def workbook_bytes(workbook) -> bytes:
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 COLUMN_HELP = [

@@ -85,3 +85,19 @@ def test_the_trial_balance_page_balances(cast, charged):
     pay(cast, cast.child, "10.00", "tb")
     page = client_for(cast.finance).get("/billing/trial-balance/").content.decode()
     assert "平衡" in page and "不平衡" not in page
+
+
+def test_finance_moves_a_payment_to_the_right_sibling_on_the_page(cast, charged):
+    reply = pay(cast, cast.child, "25.00", "wrong")
+    finance = client_for(cast.finance)
+    receipt = Payment.objects.get(pk=reply.body["id"]).receipt_no
+    unknown = finance.post("/billing/register/", {"action": "transfer", "receipt_no": "12",
+                                                  "student": cast.sibling.pk, "reason": "错记"},
+                           follow=True)
+    assert "没有这个收据号" in unknown.content.decode()
+    done = finance.post("/billing/register/", {"action": "transfer", "receipt_no": receipt,
+                                               "student": cast.sibling.pk, "reason": "错记"},
+                        follow=True)
+    assert "已将收据" in done.content.decode()
+    page = client_for(cast.parent).get(f"/billing/students/{cast.sibling.pk}/").content.decode()
+    assert receipt in page and "转入" in page

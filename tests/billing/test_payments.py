@@ -189,3 +189,32 @@ def test_the_same_payment_sent_three_times_at_once_is_one_receipt(cast, charged,
     outcomes = _race(cast.finance, [body] * 3, lambda i: "again")
     assert sorted(s for s, _b in outcomes) == [201, 201, 201]
     assert sorted(p.receipt_number for p in Payment.objects.all()) == [1, 2, 3, 4]
+
+
+@pytest.mark.django_db
+def test_a_payment_for_the_wrong_sibling_is_moved_by_a_transfer(cast, charged, api):
+    from billing.selectors import statement
+
+    paid = _pay(api, cast.finance, cast.child, cast.term, amount="40.00")
+    payment_id = paid.json()["id"]
+    before = {s: statement(s, cast.term).balance for s in (cast.child, cast.sibling)}
+    url = f"/api/v1/payments/{payment_id}/transfer/"
+    moved = api(cast.finance).post(url, {"student": cast.sibling.pk, "reason": "应记在姐姐名下"},
+                                   format="json")
+    assert moved.status_code == 201, moved.json()
+    assert statement(cast.child, cast.term).balance == before[cast.child] + 40
+    sibling = statement(cast.sibling, cast.term)
+    assert sibling.balance == before[cast.sibling] - 40 and sibling.transferred == 40
+    # The receipt is as printed; a second transfer is refused; a teacher may not move money.
+    assert Payment.objects.get(pk=payment_id).student_id == cast.child.pk
+    again = api(cast.finance).post(url, {"student": cast.sibling.pk, "reason": "再次"},
+                                   format="json")
+    assert again.status_code == 409 and again.json()["code"] == "already_transferred"
+    assert api(cast.teacher).post(url, {"student": cast.sibling.pk, "reason": "x"},
+                                  format="json").status_code == 403
+    # Only to a child of the school.
+    other = _pay(api, cast.finance, cast.child, cast.term, key="k2", reference="r9").json()
+    outsider = api(cast.finance).post(f"/api/v1/payments/{other['id']}/transfer/",
+                                      {"student": cast.other_school_child.pk, "reason": "x"},
+                                      format="json")
+    assert outsider.status_code == 404

@@ -109,7 +109,8 @@ def test_leave_and_a_closed_day_are_refunded_once_even_when_they_fall_together(c
     refund = next(r for r in result.refunds if r.student_id == e.student_id)
     assert refund.status == "created" and refund.out_refund_no.startswith("TK")
     settle_charge = Charge.objects.get(enrolment=e, kind="settle")
-    assert settle_charge.amount == -2 * TWO and settle_charge.basis["excused"] == 2
+    # One day excused by leave: the leave on the closed day excuses nothing more.
+    assert settle_charge.amount == -2 * TWO and settle_charge.basis["excused"] == 1
     assert statement(e.student, cast.term).balance == 0
     assert_balanced(cast.school.pk, after_term(cast))
 
@@ -311,3 +312,72 @@ def test_the_settlement_job_reports_its_progress_and_its_refusal(cast, charged):
     assert seen[0] == ("due", 3, 3) and seen[-1][0] == "refunds"
     done = settle_progress(cast.term.pk)
     assert done["stage"] == "done" and done["enrolments"] == 3 and done["run"] == 1
+
+
+def test_leaving_and_rejoining_in_one_term_is_charged_for_both_stretches(cast, charged,
+                                                                         enrol):
+    from enrollment import services as enrollment
+    from enrollment.models import Enrolment
+
+    first = charged.child
+    # Out a week ahead (the notice), back two school days later, while applications are open.
+    out = first.start_date + datetime.timedelta(days=7)
+    while out.isoweekday() > 5:
+        out += datetime.timedelta(days=1)
+    back = out + datetime.timedelta(days=2)
+    while back.isoweekday() > 5:
+        back += datetime.timedelta(days=1)
+    w = enrollment.withdrawal_request(enrolment=first, user=cast.parent, effective_date=out,
+                                      reason="外出")
+    enrollment.withdrawal_decide(withdrawal=w, principal=cast.principal, approve=True)
+    with on(back):
+        Enrolment.objects.filter(pk=first.pk).update(status=Enrolment.Status.ENDED)
+        second = enrol(cast.child, cast.parent)
+    assert second.start_date == back
+    pay(cast, cast.child, statement(cast.child, cast.term).balance, "both")
+    settle(cast)
+    slots = range(1, 6)
+    expected = TWO * (afternoons_left(cast, first.start_date, slots)
+                      - afternoons_left(cast, out, slots) + 1
+                      + afternoons_left(cast, back, slots))
+    s = statement(cast.child, cast.term)
+    assert s.charged == expected
+    # The first stretch was prepaid to the term's end: the gap comes back as a refund.
+    assert s.balance == 0 and s.refunded > 0
+
+
+def test_a_standard_changed_mid_term_settles_each_day_at_its_rate(cast, charged):
+    from .conftest import publish_fee
+
+    e = charged.child
+    change = next_weekday(e.start_date + datetime.timedelta(days=7), 1)
+    with on(change - datetime.timedelta(days=1)):
+        publish_fee(cast, rate="3.00", effective_from=change)
+    paid_in_full(cast, charged)
+    leave(cast, e, next_weekday(change + datetime.timedelta(days=1), 3))  # at 3 元
+    leave(cast, e, e.start_date if e.start_date.isoweekday() <= 5
+          else next_weekday(e.start_date, 1))  # at 2 元
+    result = settle(cast)
+    assert [r.amount for r in result.refunds if r.student_id == e.student_id] == [
+        Decimal("5.00")]
+    assert Charge.objects.get(enrolment=e, kind="settle").basis["rates"] == {
+        "v1": "2.00", "v2": "3.00"}
+
+
+def test_per_term_fees_and_a_third_off_add_up_to_the_fen(cast, enrolled):
+    from .conftest import publish_fee
+
+    publish_fee(cast, mode="per_term", rate="100.00")
+    for e, value in ((enrolled.child, "33.33"), (enrolled.sibling, "66.67"),
+                     (enrolled.other_child, "12.5")):
+        services.waiver_grant(user=cast.principal, student=e.student, term=cast.term,
+                              kind="percent", value=Decimal(value), reason="困难",
+                              borne_by="school", evidence="证明")
+        s = statement(e.student, cast.term)
+        assert s.waived + s.balance == s.charged  # the family's part is the rest, exactly
+    leave(cast, enrolled.sibling, next_weekday(enrolled.sibling.start_date, 2))
+    settle(cast)
+    for e in (enrolled.child, enrolled.sibling, enrolled.other_child):
+        s = statement(e.student, cast.term)
+        assert s.waived + s.balance + s.paid - s.refunded == s.charged
+    assert_balanced(cast.school.pk, after_term(cast))

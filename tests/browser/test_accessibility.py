@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from attendance.models import ClassSession
+from billing.models import Payment
 from enrollment.models import Enrolment
 from scheduling.models import Menu, TemporaryClass
 from schools.models import Homeroom, User
@@ -111,6 +112,9 @@ def _demo_pages() -> SimpleNamespace:
     served = (ClassSession.objects.filter(teacher__user__username="teacher")
               .order_by("-date").first())
     month = f"/attendance/months/{timezone.localdate():%Y-%m}/"
+    receipt = Payment.objects.filter(student=child).order_by("pk").first()
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
+    payroll = f"/billing/payroll/{last_month:%Y-%m}/"
     attendance = (["/attendance/", f"/attendance/sessions/{served.pk}/",
                    f"/attendance/classes/{served.temporary_class_id}/week/", month]
                   if served else [])
@@ -129,7 +133,13 @@ def _demo_pages() -> SimpleNamespace:
             "/notifications/",
             "/attendance/",
             *(f"/attendance/children/{c.pk}/" for c in children),
+            "/billing/",
+            *(f"/billing/students/{c.pk}/" for c in children),
+            *([f"/billing/receipts/{receipt.pk}/"] if receipt else []),
         ],
+        finance=["/billing/", "/billing/register/", "/billing/refunds/",
+                 "/billing/trial-balance/", payroll,
+                 *([f"/billing/receipts/{receipt.pk}/"] if receipt else [])],
         homeroom=["/", "/enrollment/review/", f"/roster/homerooms/{homeroom.pk}/"],
         teacher=["/", "/scheduling/teachers/week/", f"/scheduling/classes/{taught.pk}/",
                  *attendance],
@@ -144,6 +154,8 @@ def _demo_pages() -> SimpleNamespace:
             f"/attendance/days/{(served.date if served else timezone.localdate()).isoformat()}/",
             *attendance[1:],
             f"/attendance/children/{child.pk}/",
+            "/billing/", "/billing/term/", "/billing/trial-balance/", payroll,
+            f"/billing/students/{child.pk}/",
         ],
         district=["/"],
     )
@@ -179,9 +191,9 @@ def _walk(browser, demo_server, username: str, device: dict) -> list[str]:
 
 @pytest.mark.parametrize("username, device", [
     ("parent", PHONE), ("homeroom", TABLET), ("teacher", TABLET), ("principal", TABLET),
-    ("district", TABLET),
+    ("district", TABLET), ("finance", PHONE),
 ], ids=["guardian-phone", "homeroom-tablet", "teacher-tablet", "principal-tablet",
-        "district-tablet"])
+        "district-tablet", "finance-phone"])
 def test_each_roles_pages_pass_axe_fit_the_screen_and_are_easy_to_tap(browser, demo_server,
                                                                      username, device):
     problems = _walk(browser, demo_server, username, device)
