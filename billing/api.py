@@ -21,7 +21,7 @@ from schools.openapi import conflict, error
 from schools.params import date_param, int_param
 
 from . import ledger, selectors, services, settlement
-from .models import Payment, Refund, Subsidy, Waiver
+from .models import SPENDING, Payment, Refund, Subsidy, Waiver
 
 OPEN = OpenApiTypes.OBJECT
 
@@ -309,7 +309,7 @@ class SubsidyListApi(APIView):
         201: OPEN, 422: error(_lazy("同一 Idempotency-Key 用于不同的请求。"))})
     def post(self, request, pk: int):
         school = selectors.ledger_school_for(request.user, pk)
-        if not selectors.subsidy_schools_for(request.user).filter(pk=school.pk).exists():
+        if not selectors.records_money_of(request.user, school):
             raise PermissionDenied(_("只有学校财务人员可以登记财政拨款。"))
         key = _idempotency_key(request)
         data = self.InputSerializer(data=request.data)
@@ -322,6 +322,38 @@ class SubsidyListApi(APIView):
             user=request.user, key=key, school_id=school.pk, kind=v["kind"], amount=v["amount"],
             source_document=v["source_document"], received_on=v["received_on"], term=term,
             basis=v["basis"])
+        return Response(reply.body, status=reply.status)
+
+
+class ExpenseListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ExpenseInput"
+
+        category = serializers.ChoiceField(choices=[(a.value, a.label) for a in SPENDING])
+        amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+        payee = serializers.CharField(max_length=100)
+        description = serializers.CharField(max_length=200)
+        document = serializers.CharField(max_length=100)
+        paid_on = serializers.DateField()
+
+    @extend_schema(responses={200: OPEN})
+    def get(self, request, pk: int):
+        school = selectors.ledger_school_for(request.user, pk)
+        return Response({"results": [services.expense_json(e) for e in
+                                     selectors.expenses_of(school)[:2000]]})
+
+    @extend_schema(request=InputSerializer, responses={
+        201: OPEN, 422: error(_lazy("同一 Idempotency-Key 用于不同的请求。"))})
+    def post(self, request, pk: int):
+        school = selectors.ledger_school_for(request.user, pk)
+        if not selectors.records_money_of(request.user, school):
+            raise PermissionDenied(_("只有学校财务人员可以登记支出。"))
+        key = _idempotency_key(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply = services.expense_record(user=request.user, key=key, school_id=school.pk,
+                                        **data.validated_data)
         return Response(reply.body, status=reply.status)
 
 

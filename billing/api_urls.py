@@ -12,6 +12,7 @@ urlpatterns = [
          name="api-trial-balance"),
     path("schools/<int:pk>/ledger/journal/", api.JournalApi.as_view(), name="api-journal"),
     path("schools/<int:pk>/subsidies/", api.SubsidyListApi.as_view(), name="api-subsidies"),
+    path("schools/<int:pk>/expenses/", api.ExpenseListApi.as_view(), name="api-expenses"),
     path("waivers/", api.WaiverListApi.as_view(), name="api-waivers"),
     path("waivers/<int:pk>/revoke/", api.WaiverRevokeApi.as_view(), name="api-waiver-revoke"),
     path("terms/<int:pk>/settle/", api.SettleApi.as_view(), name="api-term-settle"),

@@ -12,6 +12,7 @@ class BillingAction(AuditAction):
     WAIVER_GRANTED = "billing.waiver.granted", _("批准减免")
     WAIVER_REVOKED = "billing.waiver.revoked", _("撤销减免")
     SUBSIDY_RECORDED = "billing.subsidy.recorded", _("登记财政拨款")
+    EXPENSE_RECORDED = "billing.expense.recorded", _("登记支出")
     TERM_SETTLED = "billing.term.settled", _("学期结算")
     REFUND_SENT = "billing.refund.sent", _("提交退费")
     REFUND_DONE = "billing.refund.done", _("退费完成")

@@ -14,10 +14,7 @@ from schools.models import School, Term
 from schools.tables import COUNT, MONEY, Table
 
 from . import ledger
-from .models import Account, JournalLine, Payment, Payroll, Refund
-
-SPENDING = [Account.STAFF_PAY, Account.EXTERNAL_TEACHERS, Account.CONSUMABLES, Account.COURSES,
-            Account.OTHER_COSTS]
+from .models import SPENDING, Account, JournalLine, Payment, Payroll, Refund
 
 
 def _money(headers: list[str]) -> dict[str, str]:

@@ -80,6 +80,7 @@ class JournalEntry(models.Model):
         PAYROLL = "payroll", _("计提教师劳务费")
         PAYROLL_PAID = "payroll_paid", _("支付教师劳务费")
         TRANSFER = "transfer", _("收费转记")
+        EXPENSE = "expense", _("支出")
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("学校"))
@@ -607,3 +608,41 @@ class PaymentTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.to_student_id}"
+
+
+# R11's five spending categories: what the service's money may be spent on.
+SPENDING = [Account.STAFF_PAY, Account.EXTERNAL_TEACHERS, Account.CONSUMABLES, Account.COURSES,
+            Account.OTHER_COSTS]
+
+
+class Expense(models.Model):
+    """Money spent from the dedicated account (专款专用), by category: consumables, purchased
+    courses, external teachers' fees, other costs (teachers' own pay goes through the payroll).
+    Paid only from the dedicated bank account, never more than it holds; never edited."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("支出类别"), max_length=4,
+                                choices=[(a.value, a.label) for a in SPENDING])
+    amount = models.DecimalField(_("金额"), **MONEY)
+    payee = models.CharField(_("收款单位"), max_length=100)
+    description = models.CharField(_("用途"), max_length=200)
+    # The invoice or contract it rests on (发票号、合同号).
+    document = models.CharField(_("票据或合同号"), max_length=100)
+    paid_on = models.DateField(_("支付日期"))
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="expense")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("支出")
+        verbose_name_plural = _("支出")
+        ordering = ["school", "paid_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive"),
+            models.CheckConstraint(condition=Q(category__in=[a.value for a in SPENDING]),
+                                   name="expense_category_is_spending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.amount}"

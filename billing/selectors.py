@@ -24,7 +24,7 @@ from schools.selectors import (
 )
 
 from . import ledger
-from .models import Charge, Payment, PaymentTransfer, Refund, Subsidy, Waiver
+from .models import Charge, Expense, Payment, PaymentTransfer, Refund, Subsidy, Waiver
 
 # Who decides with fees: the school's finance officer, and its principal and office.
 FEE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
@@ -104,13 +104,21 @@ def refunds_handled_by(user: User) -> QuerySet[Refund]:
                           {Role.FINANCE})
 
 
-def subsidy_schools_for(user: User) -> QuerySet[School]:
-    """The schools whose government money the user records: as their finance officer."""
-    return _school_scoped(School.objects.all(), user, {Role.FINANCE}, "pk")
+def records_money_of(user: User, school: School) -> bool:
+    """Whether the user records the school's money (payments, government money, spending):
+    its finance officer."""
+    ids = finance_school_ids(user)
+    return ids is None or school.pk in ids
 
 
 def subsidies_visible_to(user: User, school: School) -> QuerySet[Subsidy]:
     return Subsidy.objects.filter(school=school).select_related("entry", "term")
+
+
+def expenses_of(school: School) -> QuerySet[Expense]:
+    """The school's spending, latest first (read by those who read its ledger)."""
+    return (Expense.objects.filter(school=school).select_related("entry")
+            .order_by("-paid_on", "-pk"))
 
 
 def holds(user: User, roles: set[str]) -> bool:

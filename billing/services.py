@@ -21,7 +21,9 @@ from .charges import TermFees, charges_sync, lock_term
 from .events import BillingAction
 from .models import (
     REFERENCE_UNIQUE,
+    SPENDING,
     Account,
+    Expense,
     IdempotentRequest,
     JournalEntry,
     JournalLine,
@@ -329,6 +331,67 @@ def waiver_revoke(*, waiver: Waiver, user: User, reason: str,
                  school=waiver.school_id, data={"effective_from": effective_from.isoformat(),
                                                 "reason": reason})
     return Waiver.objects.select_related("revocation").get(pk=waiver.pk)
+
+
+# --- Spending (R11 专款专用) -------------------------------------------------------------------
+
+def expense_json(e: Expense) -> dict:
+    return {"id": e.pk, "school": e.school_id, "category": e.category,
+            "amount": str(e.amount), "payee": e.payee, "description": e.description,
+            "document": e.document, "paid_on": e.paid_on.isoformat(), "entry": e.entry.label}
+
+
+def bank_balance(school_id: int) -> Decimal:
+    row = JournalLine.objects.filter(entry__school_id=school_id, account=Account.BANK).aggregate(
+        d=Sum("debit"), c=Sum("credit"))
+    return (row["d"] or Decimal("0.00")) - (row["c"] or Decimal("0.00"))
+
+
+@transaction.atomic
+def expense_record(*, user: User, key: str, school_id: int, category: str, amount: Decimal,
+                   payee: str, description: str, document: str, paid_on: datetime.date
+                   ) -> Reply:
+    """Spend from the dedicated account (R11), by category, never more than it holds; the
+    same key again answers the same."""
+    payee, description, document = payee.strip(), description.strip(), document.strip()
+    body = {"school": school_id, "category": category, "amount": str(amount), "payee": payee,
+            "description": description, "document": document,
+            "paid_on": paid_on.isoformat()}
+    if (replay := _claim(user, key, body, "expense")):
+        return replay
+    if category not in SPENDING:
+        raise PolicyViolation(_("请选择支出类别。"), field="category")
+    if not Decimal("0") < amount <= Decimal("10000000.00") or amount != amount.quantize(
+            ledger.CENT):
+        raise PolicyViolation(_("金额须大于 0，精确到分。"), field="amount")
+    for field, value, label in (("payee", payee, _("收款单位")), ("description", description,
+                                                               _("用途")),
+                                ("document", document, _("票据或合同号"))):
+        if not value:
+            raise PolicyViolation(_("请填写%(what)s。") % {"what": label}, field=field)
+    if paid_on > timezone.localdate():
+        raise PolicyViolation(_("支付日期不能晚于今天。"), field="paid_on")
+    # Take the school's journal numbers first: two payments out at once then take turns, so
+    # neither spends what the other already has.
+    ledger.next_number(school_id, NumberSeries.Series.JOURNAL, timezone.localdate().year, 0)
+    held = bank_balance(school_id)
+    if amount > held:
+        raise PolicyViolation(_("课后服务专户余额不足（%(held)s 元）。") % {"held": f"{held:.2f}"},
+                              field="amount")
+    entry = ledger.post(
+        school=school_id, user=user, kind=JournalEntry.Kind.EXPENSE,
+        source=f"expense:{school_id}:{user.pk}:{key}"[:100],
+        memo=_("%(category)s：%(payee)s %(what)s") % {
+            "category": Account(category).label, "payee": payee, "what": description},
+        lines=[ledger.debit(category, amount), ledger.credit(Account.BANK, amount)])
+    expense = Expense.objects.create(
+        school_id=school_id, category=category, amount=amount, payee=payee[:100],
+        description=description[:200], document=document[:100], paid_on=paid_on, entry=entry,
+        recorded_by=user)
+    audit_record(actor=user, action=BillingAction.EXPENSE_RECORDED, obj=expense,
+                 school=school_id, data={"category": category, "amount": str(amount),
+                                         "payee": payee, "document": document})
+    return _remember(user, key, Reply(201, expense_json(expense)))
 
 
 # --- Government money (R11) ------------------------------------------------------------------

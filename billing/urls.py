@@ -9,6 +9,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("receipts/<int:pk>/", views.receipt, name="receipt"),
     path("trial-balance/", views.trial_balance, name="trial-balance"),
+    path("account/", views.account, name="account"),
     path("refunds/", views.refunds, name="refunds"),
     path("term/", views.term, name="term"),
     path("payroll/<str:month>/", views.payroll_month, name="payroll"),

@@ -25,7 +25,7 @@ from schools.selectors import children_of, has_role, school_ids_for
 from schools.tables import table_csv, tables_xlsx
 
 from . import exports, ledger, payroll, selectors, services, settlement
-from .models import Payment, Payroll, Refund, Waiver
+from .models import SPENDING, Payment, Payroll, Refund, Subsidy, Waiver
 from .tasks import settle_progress, settle_term
 
 
@@ -373,3 +373,52 @@ def payroll_month(request, month: str):
         "previous": f"{payroll.add_months(first, -1):%Y-%m}",
         "next": f"{payroll.add_months(first, 1):%Y-%m}",
         "ended": payroll.add_months(first, 1) <= timezone.localdate()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """The dedicated account's money in from the government and out to spending (R11 专款专
+    用): finance records both; the principal reads them."""
+    school = _school_of(request.user, selectors.LEDGER_ROLES)
+    finance = has_role(request.user, Role.FINANCE, school=school)
+    if request.method == "POST":
+        if not finance:
+            raise Http404
+        post = request.POST
+        try:
+            if post.get("action") == "subsidy":
+                services.subsidy_record(
+                    user=request.user, key=_text(post, "key", 100), school_id=school.pk,
+                    kind=choice_param(post, "kind", Subsidy.Kind.values) or "",
+                    amount=_amount(post, "amount"), received_on=_required_date(post,
+                                                                               "received_on"),
+                    source_document=_text(post, "source_document"), basis=_text(post, "basis"),
+                    term=_term_of(school, post))
+                messages.success(request, _("已登记财政拨款。"))
+            else:
+                services.expense_record(
+                    user=request.user, key=_text(post, "key", 100), school_id=school.pk,
+                    category=choice_param(post, "category", [a.value for a in SPENDING]) or "",
+                    amount=_amount(post, "amount"), payee=_text(post, "payee", 100),
+                    description=_text(post, "description"),
+                    document=_text(post, "document", 100),
+                    paid_on=_required_date(post, "paid_on"))
+                messages.success(request, _("已登记支出。"))
+            return redirect("billing:account")
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+    return render(request, "billing/account.html", {
+        "school": school, "finance": finance, "key": uuid.uuid4(),
+        "subsidy_key": uuid.uuid4(), "bank": services.bank_balance(school.pk),
+        "subsidies": list(selectors.subsidies_visible_to(request.user, school)[:200]),
+        "expenses": list(selectors.expenses_of(school)[:200]),
+        "kinds": Subsidy.Kind.choices, "categories": [(a.value, a.label) for a in SPENDING],
+        "today": timezone.localdate()})
+
+
+def _required_date(post, name: str) -> datetime.date:
+    day = date_param(post, name)
+    if day is None:
+        raise DomainError(_("请填写日期。"), field=name)
+    return day

@@ -6,7 +6,9 @@
   its receipt; a few families have not paid yet, and one mistaken payment is voided;
 - three waivers for families in economic difficulty: one full (borne by the finance bureau),
   one half (the school's fund), one of a fixed amount;
-- the government's subsidy of 120 元 per enrolled child for the year, with its document;
+- the government's subsidy of 120 元 per enrolled child for the year, with its document, and
+  three payments out of the dedicated account (consumables, a purchased course, an external
+  coach);
 - last month's teacher payroll, drafted from the sessions served and published to staff;
 - the previous term, as it happened (the services run with their clock set to each moment):
   its calendar and plan, a hundred and twenty children applying, reviewed and approved from its
@@ -25,7 +27,7 @@ from django.utils import timezone
 
 from billing import payroll, services, settlement
 from billing.ledger import family_balance
-from billing.models import Payment, Settlement, Subsidy, Waiver
+from billing.models import Expense, Payment, Settlement, Subsidy, Waiver
 from enrollment import services as enrollment_services
 from enrollment.demo import ensure_plan, guardians_by_student
 from enrollment.models import Enrolment
@@ -43,6 +45,12 @@ WAIVERS = [  # (kind, value, borne by, evidence, reason)
     ("full", None, "bureau", "城区民政局低保证 2026-0815", "最低生活保障家庭"),
     ("percent", Decimal("50"), "school", "城区总工会困难职工证 0412", "困难职工家庭"),
     ("amount", Decimal("60.00"), "school", "街道办事处困难证明 2026-031", "家庭突发变故"),
+]
+
+EXPENSES = [  # (category, amount, payee, what, invoice or contract)
+    ("5003", "2360.00", "示范区文化用品商店", "美术、手工耗材", "发票 14000231"),
+    ("5004", "9800.00", "示范区青少年科技中心", "编程启蒙课程（一学期）", "合同 KH-2026-07"),
+    ("5002", "4200.00", "示范区体育运动学校", "校外足球教练课时费（9–10 月）", "合同 KH-2026-03"),
 ]
 
 
@@ -94,6 +102,13 @@ def seed(*, stdout=None) -> dict:
             amount=Decimal("120.00") * len(enrolments), term=term,
             source_document="城财教〔2026〕45号 课后服务财政补助",
             basis=f"{len(enrolments)} 人 × 120 元/生·年", received_on=term.start)
+    if not Expense.objects.filter(school=school).exists():
+        for i, (category, amount, payee, what, document) in enumerate(EXPENSES):
+            services.expense_record(user=finance, key=f"demo-expense-{school.pk}-{i}",
+                                    school_id=school.pk, category=category,
+                                    amount=Decimal(amount), payee=payee, description=what,
+                                    document=document, paid_on=term.start + datetime.timedelta(
+                                        days=14 * (i + 1)))
     month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     published = None
     if not payroll.Payroll.objects.filter(school=school, month=month,

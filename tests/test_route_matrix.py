@@ -303,6 +303,8 @@ MATRIX: dict[str, Route] = {
     "billing/trial-balance/": get("", "school", {"anon": PAGE, f"{PRINCIPALS} finance": 200,
                                                  "*": 404}),
     "billing/term/": get("", "school", {"anon": PAGE, PRINCIPALS: 200, "*": 404}),
+    "billing/account/": get("", "school", {"anon": PAGE, f"{PRINCIPALS} finance": 200,
+                                           "*": 404}),
     "billing/payroll/<str:month>/": get("month", "school", {"anon": PAGE,
                                                            f"{PRINCIPALS} finance": 200,
                                                            "*": 404}),
@@ -366,6 +368,9 @@ MATRIX: dict[str, Route] = {
         "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
                              "*": 404})
        for report in ("trial-balance", "journal")},
+    "api/v1/schools/<int:pk>/expenses/": get(
+        "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
+                             "*": 404}),
     "api/v1/schools/<int:pk>/subsidies/": get(
         "school", "school", {"anon": API, f"{PRINCIPALS} finance officer officer2": "200/404",
                              "*": 404}),

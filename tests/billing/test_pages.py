@@ -101,3 +101,35 @@ def test_finance_moves_a_payment_to_the_right_sibling_on_the_page(cast, charged)
     assert "已将收据" in done.content.decode()
     page = client_for(cast.parent).get(f"/billing/students/{cast.sibling.pk}/").content.decode()
     assert receipt in page and "转入" in page
+
+
+def test_finance_records_government_money_and_spends_no_more_than_the_account_holds(cast,
+                                                                                   charged):
+    from billing.models import Expense, Subsidy
+
+    finance = client_for(cast.finance)
+    page = finance.get("/billing/account/").content.decode()
+    keys = re.findall(r'name="key" value="([0-9a-f-]+)"', page)
+    assert len(set(keys)) == 2
+    finance.post("/billing/account/", {
+        "action": "subsidy", "key": keys[1], "kind": "subsidy", "amount": "360.00",
+        "source_document": "城财教〔2026〕45号", "basis": "3 人 × 120 元",
+        "received_on": cast.term.start.isoformat(), "term": cast.term.pk})
+    assert Subsidy.objects.get().amount == Decimal("360.00")
+    too_much = finance.post("/billing/account/", {
+        "action": "expense", "key": keys[0], "category": "5003", "amount": "400.00",
+        "payee": "文具店", "description": "美术耗材", "document": "发票 001",
+        "paid_on": cast.term.start.isoformat()}, follow=True)
+    assert "余额不足" in too_much.content.decode() and not Expense.objects.exists()
+    page = finance.get("/billing/account/").content.decode()
+    key = re.findall(r'name="key" value="([0-9a-f-]+)"', page)[0]
+    body = {"action": "expense", "key": key, "category": "5003", "amount": "120.50",
+            "payee": "文具店", "description": "美术耗材", "document": "发票 001",
+            "paid_on": cast.term.start.isoformat()}
+    finance.post("/billing/account/", body)
+    finance.post("/billing/account/", body)  # sent twice: spent once
+    assert Expense.objects.get().amount == Decimal("120.50")
+    # The principal reads; a teacher does not; the principal cannot spend.
+    assert "120.50" in client_for(cast.principal).get("/billing/account/").content.decode()
+    assert client_for(cast.teacher).get("/billing/account/").status_code == 404
+    assert client_for(cast.principal).post("/billing/account/", body).status_code == 404
