@@ -148,6 +148,26 @@ class PaymentVoidApi(APIView):
                          "voids": payment.receipt_no}, status=status.HTTP_201_CREATED)
 
 
+class FiscalReceiptApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FiscalReceiptInput"
+
+        code = serializers.CharField(max_length=30)
+        number = serializers.CharField(max_length=30)
+
+    @extend_schema(request=InputSerializer,
+                   responses={200: OPEN, 409: conflict("fiscal_receipt_recorded")})
+    def post(self, request, pk: int):
+        if not selectors.is_finance(request.user):
+            raise PermissionDenied(_("只有学校财务人员可以登记财政电子票据。"))
+        payment = get_object_or_404(selectors.payments_recorded_by(request.user), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.payment_json(services.payment_fiscal_receipt(
+            payment=payment, user=request.user, **data.validated_data)))
+
+
 class PaymentTransferApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:

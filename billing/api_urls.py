@@ -6,6 +6,8 @@ urlpatterns = [
     path("students/<int:pk>/statement/", api.StatementApi.as_view(), name="api-statement"),
     path("payments/", api.PaymentCreateApi.as_view(), name="api-payments"),
     path("payments/<int:pk>/void/", api.PaymentVoidApi.as_view(), name="api-payment-void"),
+    path("payments/<int:pk>/fiscal-receipt/", api.FiscalReceiptApi.as_view(),
+         name="api-payment-fiscal-receipt"),
     path("payments/<int:pk>/transfer/", api.PaymentTransferApi.as_view(),
          name="api-payment-transfer"),
     path("schools/<int:pk>/ledger/trial-balance/", api.TrialBalanceApi.as_view(),

@@ -9,6 +9,7 @@ class BillingAction(AuditAction):
     PAYMENT_RECORDED = "billing.payment.recorded", _("登记收费")
     PAYMENT_VOIDED = "billing.payment.voided", _("冲销收据")
     PAYMENT_TRANSFERRED = "billing.payment.transferred", _("收费转记")
+    FISCAL_RECEIPT_RECORDED = "billing.payment.fiscal_receipt", _("登记财政电子票据")
     WAIVER_GRANTED = "billing.waiver.granted", _("批准减免")
     WAIVER_REVOKED = "billing.waiver.revoked", _("撤销减免")
     SUBSIDY_RECORDED = "billing.subsidy.recorded", _("登记财政拨款")

@@ -194,6 +194,30 @@ def payment_void(*, payment: Payment, user: User, reason: str) -> Payment:
 
 
 @transaction.atomic
+def payment_fiscal_receipt(*, payment: Payment, user: User, code: str, number: str) -> Payment:
+    """Record the fiscal e-receipt (财政电子票据) the fiscal platform issued for a receipt: once;
+    the same again answers the same, another is refused (409)."""
+    code, number = code.strip(), number.strip()
+    for field, value in (("code", code), ("number", number)):
+        if not value or len(value) > 30 or not value.isascii() or not value.isalnum():
+            raise PolicyViolation(_("请填写财政票据代码和号码（字母或数字，最多 30 位）。"),
+                                  field=field)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.fiscal_code or payment.fiscal_number:
+        if (payment.fiscal_code, payment.fiscal_number) == (code, number):
+            return payment
+        raise Conflict(_("收据 %(no)s 已登记财政电子票据 %(code)s/%(number)s。") % {
+            "no": payment.receipt_no, "code": payment.fiscal_code,
+            "number": payment.fiscal_number}, code="fiscal_receipt_recorded")
+    payment.fiscal_code, payment.fiscal_number = code, number
+    payment.save(update_fields=["fiscal_code", "fiscal_number"])
+    audit_record(actor=user, action=BillingAction.FISCAL_RECEIPT_RECORDED, obj=payment,
+                 school=payment.school_id, data={"receipt_no": payment.receipt_no,
+                                                 "fiscal_code": code, "fiscal_number": number})
+    return payment
+
+
+@transaction.atomic
 def payment_transfer(*, payment: Payment, user: User, to_student: Student,
                      reason: str) -> PaymentTransfer:
     """Move a payment recorded against the wrong child to the right one (a sibling, say): a

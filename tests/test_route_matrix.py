@@ -362,6 +362,8 @@ MATRIX: dict[str, Route] = {
     "api/v1/payments/": post("", "school", {"anon": API, "finance": 400, "*": 403}),
     "api/v1/payments/<int:pk>/void/": post("payment", "child",
                                            {"anon": API, "finance": "400/404", "*": 403}),
+    "api/v1/payments/<int:pk>/fiscal-receipt/": post(
+        "payment", "child", {"anon": API, "finance": "400/404", "*": 403}),
     "api/v1/payments/<int:pk>/transfer/": post("payment", "child",
                                                {"anon": API, "finance": "400/404", "*": 403}),
     **{f"api/v1/schools/<int:pk>/ledger/{report}/": get(

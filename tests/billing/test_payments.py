@@ -218,3 +218,24 @@ def test_a_payment_for_the_wrong_sibling_is_moved_by_a_transfer(cast, charged, a
                                       {"student": cast.other_school_child.pk, "reason": "x"},
                                       format="json")
     assert outsider.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_fiscal_e_receipt_is_recorded_once(cast, charged, api):
+    paid = _pay(api, cast.finance, cast.child, cast.term).json()
+    url = f"/api/v1/payments/{paid['id']}/fiscal-receipt/"
+    first = api(cast.finance).post(url, {"code": "14010126", "number": "0000123456"},
+                                   format="json")
+    assert first.status_code == 200 and first.json()["fiscal_number"] == "0000123456"
+    same = api(cast.finance).post(url, {"code": "14010126", "number": "0000123456"},
+                                  format="json")
+    assert same.status_code == 200
+    other = api(cast.finance).post(url, {"code": "14010126", "number": "9"}, format="json")
+    assert other.status_code == 409 and other.json()["code"] == "fiscal_receipt_recorded"
+    fresh = _pay(api, cast.finance, cast.sibling, cast.term, key="k2", reference="r2").json()
+    bad = api(cast.finance).post(f"/api/v1/payments/{fresh['id']}/fiscal-receipt/",
+                                 {"code": "=1+1", "number": "1"}, format="json")
+    assert bad.status_code == 400 and "code" in bad.json()
+    assert api(cast.teacher).post(url, {"code": "1", "number": "1"},
+                                  format="json").status_code == 403
+    assert AuditEntry.objects.filter(action="billing.payment.fiscal_receipt").count() == 1
