@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -188,24 +188,28 @@ def _out_refund_no(school_id: int, year: int, number: int) -> str:
 def refunds_create(*, term: Term, owed: dict[int, Decimal], user: User,
                    today: datetime.date) -> list[Refund]:
     """Refund each child's `owed` amount against their payments of the term, latest first,
-    never more than a payment has left (under the payments' row locks)."""
+    never more than a payment has left (under the payments' row locks). A payment moved to
+    another child (a transfer) is that child's to be refunded."""
     if not owed:
         return []
-    payments = list(Payment.objects.select_for_update().filter(
-        term=term, student_id__in=list(owed), kind=Payment.Kind.PAYMENT)
-        .order_by("student_id", "-receipt_year", "-receipt_number"))
+    students = list(owed)
+    payments = list(Payment.objects.select_for_update(of=("self",)).filter(
+        Q(student_id__in=students, transfer__isnull=True)
+        | Q(transfer__to_student_id__in=students), term=term, kind=Payment.Kind.PAYMENT)
+        .select_related("transfer").order_by("-receipt_year", "-receipt_number"))
     left = refundable(payments)
     plan = []
     by_student = defaultdict(list)
     for p in payments:
-        by_student[p.student_id].append(p)
+        transfer = getattr(p, "transfer", None)  # a reverse one-to-one: absent is None
+        by_student[transfer.to_student_id if transfer else p.student_id].append(p)
     for student_id, amount in owed.items():
         for p in by_student.get(student_id, []):
             if amount <= 0:
                 break
             share = min(amount, left[p.pk])
             if share > 0:
-                plan.append((p, share))
+                plan.append((p, share, student_id))
                 amount -= share
     if not plan:
         return []
@@ -215,13 +219,13 @@ def refunds_create(*, term: Term, owed: dict[int, Decimal], user: User,
         ledger.Posting(kind=JournalEntry.Kind.REFUND, term=term, source=f"refund:{no}",
                        memo=_("%(term)s 期末结算应退费 %(no)s（收据 %(receipt)s）") % {
                            "term": term.name, "no": no, "receipt": p.receipt_no},
-                       lines=[ledger.debit(Account.FAMILIES, share, p.student_id),
+                       lines=[ledger.debit(Account.FAMILIES, share, student_id),
                               ledger.credit(Account.REFUNDS_PAYABLE, share)])
-        for (p, share), no in zip(plan, numbers, strict=True)])
+        for (p, share, student_id), no in zip(plan, numbers, strict=True)])
     return Refund.objects.bulk_create([
-        Refund(school_id=term.school_id, term=term, student_id=p.student_id, payment=p,
+        Refund(school_id=term.school_id, term=term, student_id=student_id, payment=p,
                amount=share, out_refund_no=no, entry=entry, created_by=user)
-        for (p, share), no, entry in zip(plan, numbers, entries, strict=True)])
+        for (p, share, student_id), no, entry in zip(plan, numbers, entries, strict=True)])
 
 
 @dataclass

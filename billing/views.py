@@ -69,9 +69,8 @@ def home(request):
     children = list(children_of(request.user).select_related("school"))
     if not children and not school_roles:
         raise Http404
-    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
     return render(request, "billing/home.html", {
-        "last_month": f"{last_month:%Y-%m}", "exports": [
+        "this_month": f"{timezone.localdate():%Y-%m}", "exports": [
             ("register", _("收据登记簿")), ("journal", _("记账凭证")),
             ("trial-balance", _("试算平衡表")), ("spending", _("支出分类")),
             ("refunds", _("退费"))],
@@ -354,6 +353,12 @@ def payroll_month(request, month: str):
             elif action == "publish" and principal:
                 payroll.payroll_publish(school=school, month=first, user=request.user)
                 messages.success(request, _("已公布，教师已收到各自的劳务费明细。"))
+            elif action == "rate" and principal:
+                rate = payroll.pay_rate_set(
+                    school=school, rate=_amount(request.POST, "rate"), user=request.user,
+                    effective_from=_required_date(request.POST, "effective_from"))
+                messages.success(request, _("新的课时费标准 %(rate)s 元/课时自 %(d)s 起执行。")
+                                 % {"rate": f"{rate.rate:.2f}", "d": rate.effective_from})
             elif action == "paid" and finance:
                 payroll.payroll_pay(payroll=get_object_or_404(Payroll, school=school,
                                                               month=first),
@@ -370,6 +375,8 @@ def payroll_month(request, month: str):
     return render(request, "billing/payroll.html", {
         "school": school, "month": first, "payroll": current, "lines": lines,
         "principal": principal, "finance": finance,
+        "rate": payroll.rate_in_force(school, timezone.localdate()),
+        "rates": list(payroll.pay_rates_of(school).reverse()[:6]), "today": timezone.localdate(),
         "previous": f"{payroll.add_months(first, -1):%Y-%m}",
         "next": f"{payroll.add_months(first, 1):%Y-%m}",
         "ended": payroll.add_months(first, 1) <= timezone.localdate()})

@@ -9,7 +9,8 @@
 - the government's subsidy of 120 元 per enrolled child for the year, with its document, and
   three payments out of the dedicated account (consumables, a purchased course, an external
   coach);
-- last month's teacher payroll, drafted from the sessions served and published to staff;
+- last month's teacher payroll, drafted from the sessions served and published to staff, and
+  this month's draft so far;
 - the previous term, as it happened (the services run with their clock set to each moment):
   its calendar and plan, a hundred and twenty children applying, reviewed and approved from its
   first day, their fee standard, payments, leave through the term and two withdrawals, then the
@@ -115,6 +116,10 @@ def seed(*, stdout=None) -> dict:
                                           status=payroll.Payroll.Status.PUBLISHED).exists():
         payroll.payroll_draft(school=school, month=month, user=principal)
         published = payroll.payroll_publish(school=school, month=month, user=principal)
+    # This month's draft, from the sessions served so far (the demo's history is recent).
+    this_month = today.replace(day=1)
+    if not payroll.Payroll.objects.filter(school=school, month=this_month).exists():
+        payroll.payroll_draft(school=school, month=this_month, user=principal)
     previous = seed_previous_term(school, principal, finance, term)
     result = {"term": term.pk, "enrolments": len(enrolments), "payments": payments,
               "waivers": len(WAIVERS), "payroll": str(published.total) if published else None,

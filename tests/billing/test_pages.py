@@ -2,13 +2,15 @@
 receipt, a bad amount is a message naming what is wrong, the principal settles and grants
 waivers, finance closes refunds."""
 
+import datetime
 import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from billing.models import Payment, Refund, Waiver
+from billing.models import Payment, PayRate, Payroll, Refund, Waiver
 from billing.selectors import statement
 
 from .test_settlement import after_term, on, pay
@@ -133,3 +135,28 @@ def test_finance_records_government_money_and_spends_no_more_than_the_account_ho
     assert "120.50" in client_for(cast.principal).get("/billing/account/").content.decode()
     assert client_for(cast.teacher).get("/billing/account/").status_code == 404
     assert client_for(cast.principal).post("/billing/account/", body).status_code == 404
+
+
+def test_the_principal_drafts_publishes_and_sets_the_rate_on_the_payroll_page(cast, charged):
+    last = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
+    url = f"/billing/payroll/{last:%Y-%m}/"
+    principal = client_for(cast.principal)
+    assert "还没有编制" in principal.get(url).content.decode()
+    principal.post(url, {"action": "draft"})
+    assert Payroll.objects.get(school=cast.school).status == "draft"
+    published = principal.post(url, {"action": "publish"}, follow=True).content.decode()
+    assert "已公布" in published
+    assert Payroll.objects.get(school=cast.school).status == "published"
+    later = timezone.localdate() + datetime.timedelta(days=3)
+    principal.post(url, {"action": "rate", "rate": "65.00",
+                         "effective_from": later.isoformat()})
+    assert PayRate.objects.get(school=cast.school).rate == Decimal("65.00")
+    past = principal.post(url, {"action": "rate", "rate": "70.00",
+                                "effective_from": "2020-01-01"}, follow=True)
+    assert PayRate.objects.count() == 1 and past.status_code == 200
+    # Finance reads it and cannot draft; a teacher does not see it; a bad month is not there.
+    finance = client_for(cast.finance)
+    assert finance.get(url).status_code == 200
+    assert finance.post(url, {"action": "draft"}).status_code == 404
+    assert client_for(cast.teacher).get(url).status_code == 404
+    assert principal.get("/billing/payroll/2026-13/").status_code == 404

@@ -381,3 +381,15 @@ def test_per_term_fees_and_a_third_off_add_up_to_the_fen(cast, enrolled):
         s = statement(e.student, cast.term)
         assert s.waived + s.balance + s.paid - s.refunded == s.charged
     assert_balanced(cast.school.pk, after_term(cast))
+
+
+def test_a_payment_moved_to_a_sibling_is_refunded_to_the_sibling(cast, charged):
+    paid_in_full(cast, charged)
+    extra = pay(cast, cast.child, "10.00", "extra")
+    services.payment_transfer(payment=services.Payment.objects.get(pk=extra.body["id"]),
+                              user=cast.finance, to_student=cast.sibling, reason="错记")
+    result = settle(cast)
+    refunds = [(r.student_id, r.payment_id, r.amount) for r in result.refunds]
+    assert refunds == [(cast.sibling.pk, extra.body["id"], Decimal("10.00"))]
+    assert statement(cast.child, cast.term).balance == 0
+    assert statement(cast.sibling, cast.term).balance == 0
