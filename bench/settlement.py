@@ -138,8 +138,11 @@ def city(m: int) -> None:
 
 
 def main() -> None:
+    from django.core.management import call_command
+
     n = arg("--enrolments", 3000)
     m = arg("--city", 0)
+    call_command("migrate", verbosity=0)  # a fresh clone's database, or one behind the code
     with transaction.atomic():
         school = build(n, TAG)
         times = payments_through_the_api(school)
