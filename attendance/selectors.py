@@ -10,11 +10,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from enrollment.selectors import enrolments_in_force, leaves_between, leaves_on
+from enrollment.selectors import (
+    enrolments_in_force,
+    leave_matching,
+    leaves_between,
+    leaves_on,
+)
 from scheduling.selectors import class_members_on
 from schools.models import CARE_ROLES, DUTY_ROLES, Student, User
 from schools.selectors import (
@@ -371,3 +376,57 @@ def sessions_served(school_id: int, start: datetime.date, end: datetime.date) ->
             .values_list("date", "teacher_id", "teacher__name", "teacher__kind",
                          "teacher__provider_name", "slot__class_hours", "substitute"))
     return [Served(*row) for row in rows]
+
+
+def serving_staff_by_school(term_ids, until: datetime.date) -> dict[int, dict[str, int]]:
+    """Per school: the staff who served a session of the terms (a roll was called) up to
+    `until`, by kind (own teachers, external providers' staff), each counted once. One
+    query."""
+    found: dict[int, dict[str, int]] = {}
+    for row in (ClassSession.objects.filter(term_id__in=list(term_ids), date__lte=until,
+                                            roll_called_at__isnull=False,
+                                            teacher__isnull=False)
+                .values("school_id", "teacher__kind")
+                .annotate(n=Count("teacher", distinct=True))):
+        found.setdefault(row["school_id"], {})[row["teacher__kind"]] = row["n"]
+    return found
+
+
+@dataclass
+class CareFacts:
+    """A term's care so far (R8), for oversight: child-sessions with a roll call, absences
+    without leave, incidents and late pickups (step 1: the guardians were messaged)."""
+
+    child_sessions: int = 0
+    unexplained: int = 0
+    incidents: int = 0
+    late_pickups: int = 0
+
+
+def care_facts(term_ids, until: datetime.date) -> dict[int, CareFacts]:
+    """Per term up to `until`, in SQL aggregates (three queries whatever the number of terms or
+    children): a child's status in a session is their latest mark; an absence is unexplained
+    when no leave was reported for it."""
+    ids = list(term_ids)
+    facts = {t: CareFacts() for t in ids}
+    later = Mark.objects.filter(
+        Q(occurred_at__gt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk")),
+        session=OuterRef("session"), student=OuterRef("student"))
+    leave = leave_matching(OuterRef("student"), OuterRef("session__date"),
+                           OuterRef("session__slot"))
+    for row in (Mark.objects.filter(session__term_id__in=ids, session__date__lte=until)
+                .filter(~Exists(later)).annotate(excused=Exists(leave))
+                .values("session__term_id")
+                .annotate(n=Count("pk"), unexplained=Count(
+                    "pk", filter=Q(status=Mark.Status.ABSENT, excused=False)))):
+        facts[row["session__term_id"]].child_sessions = row["n"]
+        facts[row["session__term_id"]].unexplained = row["unexplained"]
+    for row in (Incident.objects.filter(session__term_id__in=ids, session__date__lte=until)
+                .values("session__term_id").annotate(n=Count("pk"))):
+        facts[row["session__term_id"]].incidents = row["n"]
+    for row in (LatePickup.objects.filter(session__term_id__in=ids, session__date__lte=until,
+                                          step=1)
+                .values("session__term_id").annotate(n=Count("pk"))):
+        facts[row["session__term_id"]].late_pickups = row["n"]
+    return facts

@@ -21,6 +21,11 @@ def settle_progress(term_id: int) -> dict | None:
     return cache.get(progress_key(term_id))
 
 
+def settle_queued(term_id: int) -> None:
+    """Show the job as waiting from the moment it is sent (a worker may take a while)."""
+    cache.set(progress_key(term_id), {"stage": "queued", "done": 0, "total": 0}, PROGRESS_TTL)
+
+
 @shared_task
 def settle_term(term_id: int, user_id: int) -> dict:
     """Settle a term in the background (a city's schools, tens of thousands of enrolments),
@@ -32,7 +37,7 @@ def settle_term(term_id: int, user_id: int) -> dict:
 
     term = Term.objects.select_related("school").get(pk=term_id)
     user = User.objects.get(pk=user_id)
-    progress("queued", 0, 0)
+    progress("started", 0, 0)
     try:
         done = settlement.term_settle(term=term, user=user, progress=progress)
     except DomainError as exc:

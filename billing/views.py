@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +27,7 @@ from schools.tables import table_csv, tables_xlsx
 
 from . import exports, ledger, payroll, selectors, services, settlement
 from .models import SPENDING, Payment, Payroll, Refund, Subsidy, Waiver
-from .tasks import settle_progress, settle_term
+from .tasks import settle_progress, settle_queued, settle_term
 
 
 def _text(post, name: str, max_length: int = 200) -> str:
@@ -233,7 +234,8 @@ def term(request):
             if action == "settle":
                 # A city's term is tens of thousands of enrolments: settled by a worker, its
                 # progress shown here (the demo runs it at once).
-                settle_term.delay(current.pk, request.user.pk)
+                settle_queued(current.pk)
+                transaction.on_commit(lambda: settle_term.delay(current.pk, request.user.pk))
             elif action == "revoke":
                 waiver = get_object_or_404(selectors.waivers_decided_by(request.user),
                                            pk=int_param(request.POST, "waiver") or 0)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("scheduling.api_urls")),
     path("", include("attendance.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("oversight.api_urls")),
 ]

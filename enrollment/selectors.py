@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -302,11 +303,71 @@ def leaves_on(day: datetime.date, **filters) -> QuerySet[Leave]:
     return leaves_between(day, day, **filters)
 
 
-def in_service_by_school(school_ids: Iterable[int], day: datetime.date) -> dict[int, int]:
-    """Children with an enrolment in force on `day`, per school (participation's numerator)."""
-    rows = (Enrolment.objects.filter(Enrolment.in_force_q(day), term__school_id__in=school_ids)
-            .values("term__school_id").annotate(n=Count("student", distinct=True)))
-    return {row["term__school_id"]: row["n"] for row in rows}
+def served_by_school(school_ids: Iterable[int], day: datetime.date
+                     ) -> dict[int, tuple[int, int]]:
+    """Per school: the children on roll and not boarding with an enrolment in force on `day`,
+    and those of them whose enrolments cover all five weekdays (R5). One query."""
+    ids = list(school_ids)
+    if not ids:
+        return {}
+    sql = f"""
+        SELECT school_id, COUNT(*), COUNT(*) FILTER (WHERE weekdays = 5) FROM (
+            SELECT t.school_id, e.student_id, COUNT(DISTINCT sl.weekday) AS weekdays
+            FROM {Enrolment._meta.db_table} e
+            JOIN {Term._meta.db_table} t ON t.id = e.term_id
+            JOIN {Student._meta.db_table} st ON st.id = e.student_id
+            JOIN {Enrolment.slots.through._meta.db_table} es ON es.enrolment_id = e.id
+            JOIN {ServiceSlot._meta.db_table} sl ON sl.id = es.serviceslot_id
+            WHERE t.school_id = ANY(%s) AND e.status = %s AND e.start_date <= %s
+              AND (e.end_date IS NULL OR e.end_date >= %s)
+              AND st.active AND NOT st.boarding AND sl.weekday BETWEEN 1 AND 5
+            GROUP BY t.school_id, e.student_id) per_child
+        GROUP BY school_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, Enrolment.Status.ACTIVE, day, day])
+        return {school: (served, all_week) for school, served, all_week in cursor.fetchall()}
+
+
+@dataclass
+class TermFacts:
+    """What oversight reads of a term's enrollment: its latest fee standard (None: none
+    published), priority applications and how many were approved, approved withdrawals, and
+    refusals without a recorded reason (R1: should be none)."""
+
+    fee_standard: FeeStandard | None = None
+    priority: int = 0
+    priority_approved: int = 0
+    withdrawals: int = 0
+    refused_without_reason: int = 0
+
+
+def term_facts(term_ids: Iterable[int]) -> dict[int, TermFacts]:
+    """Per term, four queries whatever their number."""
+    ids = list(term_ids)
+    facts = {t: TermFacts() for t in ids}
+    for standard in FeeStandard.objects.filter(term_id__in=ids).order_by("effective_from"):
+        facts[standard.term_id].fee_standard = standard
+    for row in (Application.objects.filter(term_id__in=ids, is_priority=True)
+                .exclude(status=Application.Status.CANCELLED).values("term_id")
+                .annotate(n=Count("pk"),
+                          approved=Count("pk", filter=Q(status=Application.Status.APPROVED)))):
+        facts[row["term_id"]].priority = row["n"]
+        facts[row["term_id"]].priority_approved = row["approved"]
+    for row in (Withdrawal.objects.filter(enrolment__term_id__in=ids,
+                                          status=Withdrawal.Status.APPROVED)
+                .values("enrolment__term_id").annotate(n=Count("pk"))):
+        facts[row["enrolment__term_id"]].withdrawals = row["n"]
+    for row in (Application.objects.filter(term_id__in=ids, status=Application.Status.REJECTED,
+                                           reason="")
+                .values("term_id").annotate(n=Count("pk"))):
+        facts[row["term_id"]].refused_without_reason = row["n"]
+    return facts
+
+
+def leave_matching(student, date, slot) -> QuerySet[Leave]:
+    """Reported leave of a child for a date and slot; with OuterRef arguments, the subquery of
+    an Exists() that a later stage counts with in SQL."""
+    return Leave.objects.filter(student_id=student, date=date, slot_id=slot)
 
 
 def waiting_by_school(school_ids: Iterable[int]) -> dict[int, dict[str, int]]:

@@ -44,6 +44,9 @@ ENTRIES: list[Entry] = [
     Entry("attendance:today", _("接送"),
           _roles(Role.TEACHER, Role.HOMEROOM_TEACHER, Role.PRINCIPAL, Role.OFFICE,
                  Role.DUTY_LEADER, or_guardian=True)),
+    # oversight
+    Entry("oversight:dashboard", _("区域概况"), _roles(Role.DISTRICT)),
+    Entry("oversight:dashboard", _("本校指标"), _roles(Role.PRINCIPAL, Role.OFFICE)),
     # billing
     Entry("billing:home", _("收费"),
           _roles(Role.FINANCE, Role.PRINCIPAL, Role.OFFICE, or_guardian=True)),

@@ -13,13 +13,13 @@ from enrollment.selectors import (
     applications_to_decide,
     applications_to_review,
     child_enrollment,
-    in_service_by_school,
     plan_current,
     terms_managed_by,
     waiting_by_school,
     withdrawals_to_decide,
 )
 from notifications.selectors import failed_deliveries
+from oversight.indicators import participation
 from scheduling.selectors import (
     WeekTask,
     child_week,
@@ -231,12 +231,12 @@ class SchoolFigures:
 
 
 def school_figures(schools: list, today: datetime.date) -> list[SchoolFigures]:
-    """`schools` carry `n_students` (annotated by the home view)."""
-    ids = [s.pk for s in schools]
-    in_service = in_service_by_school(ids, today)
-    waiting = waiting_by_school(ids)
-    return [SchoolFigures(s, s.n_students, in_service.get(s.pk, 0), **waiting[s.pk])
-            for s in schools]
+    """Each school's participation as the district's indicators count it (one definition:
+    the home page, the dashboard, the API and the workbook agree) and what waits there."""
+    figures = {f.school.pk: f for f in participation(schools, today).schools}
+    waiting = waiting_by_school([s.pk for s in schools])
+    return [SchoolFigures(s, figures[s.pk].students, figures[s.pk].students_served,
+                          **waiting[s.pk]) for s in schools]
 
 
 def now_and_today() -> tuple[datetime.datetime, datetime.date]:

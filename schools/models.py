@@ -32,6 +32,11 @@ class User(AbstractUser):
 class District(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     code = models.CharField(_("代码"), max_length=20, unique=True)
+    # R5: the service ends no earlier than the local normal off-work time (001).
+    off_work_time = models.TimeField(_("当地正常下班时间"), default=datetime.time(17, 30))
+    # R11: the price authority's cap on the fee per class-hour (the district's filing).
+    fee_cap_per_hour = models.DecimalField(_("每课时收费上限（元）"), max_digits=12,
+                                           decimal_places=2, default=Decimal("3.00"))
 
     class Meta:
         verbose_name = _("教育局")

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
@@ -347,3 +347,20 @@ def slot_dates(term: Term, start: datetime.date | None = None, end: datetime.dat
     for day in service_days(term, start, end):
         by_weekday.setdefault(day.weekday, []).append(day.date)
     return {slot.pk: by_weekday.get(slot.weekday, []) for slot in slots}
+
+
+def on_roll_by_school(school_ids: Iterable[int]) -> dict[int, int]:
+    """Per school: the pupils on roll (在籍), boarding pupils excluded by rule (they are looked
+    after at school): participation's denominator. One query."""
+    rows = (Student.objects.filter(school_id__in=list(school_ids), active=True, boarding=False)
+            .values("school_id").annotate(n=Count("pk")))
+    return {row["school_id"]: row["n"] for row in rows}
+
+
+def staff_by_school(school_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per school: active staff by kind (own teachers, external providers' staff)."""
+    found: dict[int, dict[str, int]] = {}
+    for row in (Staff.objects.filter(school_id__in=list(school_ids), active=True)
+                .values("school_id", "kind").annotate(n=Count("pk"))):
+        found.setdefault(row["school_id"], {})[row["kind"]] = row["n"]
+    return found

@@ -289,6 +289,18 @@ MATRIX: dict[str, Route] = {
     "attendance/months/<str:month>/": get(
         "month", "school", {"anon": PAGE, f"teacher {PRINCIPALS} {HOMEROOMS}": 200,
                             "*": 404}),
+    # The district's dashboard; a principal is taken to their own school's page.
+    "oversight/": get("", "school", {"anon": PAGE, "officer officer2": 200, PRINCIPALS: 302,
+                                     "*": 404}),
+    "oversight/schools/<int:pk>/": get(
+        "school", "school", {"anon": PAGE, f"{PRINCIPALS} officer officer2": "200/404",
+                             "*": 404}),
+    # Oversight: the district's own staff; a school's indicators also for its managers.
+    "api/v1/oversight/participation/": get("", "school", {"anon": API, "officer officer2": 200,
+                                                          "*": 404}),
+    "api/v1/oversight/schools/<int:pk>/indicators/": get(
+        "school", "school", {"anon": API, f"{PRINCIPALS} officer officer2": "200/404",
+                             "*": 404}),
     # Billing pages: a guardian's own children; the school's finance and principal.
     "billing/": get("", "school", {"anon": PAGE, f"{PARENTS} {PRINCIPALS} finance": 200,
                                    "*": 404}),

@@ -154,10 +154,10 @@ def _demo_pages() -> SimpleNamespace:
             f"/attendance/days/{(served.date if served else timezone.localdate()).isoformat()}/",
             *attendance[1:],
             f"/attendance/children/{child.pk}/",
-            "/billing/", "/billing/term/", "/billing/trial-balance/", payroll,
+            "/billing/", "/billing/term/", "/billing/trial-balance/", payroll, "/oversight/",
             f"/billing/students/{child.pk}/",
         ],
-        district=["/"],
+        district=["/", "/oversight/", f"/oversight/schools/{child.school_id}/"],
     )
 
 

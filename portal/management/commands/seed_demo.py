@@ -56,7 +56,7 @@ TRY = {
                "/scheduling/teachers/week/ 本周带的临时班",
     "principal2": "/ 另一所学校：看不到实验小学的任何数据",
     "finance": "/billing/register/ 登记收费、打印收据；/billing/trial-balance/ 试算平衡表",
-    "district": "/ 区内各校的参与率与待办",
+    "district": "/oversight/ 区域概况：各校参与率、合规检查与口径；/ 各校待办",
     "admin": "/admin/ Django 管理后台",
 }
 
