@@ -24,7 +24,16 @@ from schools.selectors import (
 )
 
 from . import ledger
-from .models import Charge, Expense, Payment, PaymentTransfer, Refund, Subsidy, Waiver
+from .models import (
+    Charge,
+    Expense,
+    Payment,
+    PaymentTransfer,
+    Refund,
+    Subsidy,
+    Waiver,
+    WaiverPosting,
+)
 
 # Who decides with fees: the school's finance officer, and its principal and office.
 FEE_ROLES = {Role.PRINCIPAL, Role.OFFICE, Role.FINANCE}
@@ -236,3 +245,38 @@ def service_delivered(student: Student, term: Term, today: datetime.date) -> Ser
 
 def terms_of_student(student: Student) -> QuerySet[Term]:
     return Term.objects.filter(school_id=student.school_id).order_by("-start")
+
+
+@dataclass
+class SchoolMoney:
+    """A school's fees for terms, for the district's workbook: charged (after settlement, the
+    service due), waived, collected (payments less voids), refunded (paid out)."""
+
+    charged: Decimal = Decimal("0.00")
+    waived: Decimal = Decimal("0.00")
+    collected: Decimal = Decimal("0.00")
+    refunded: Decimal = Decimal("0.00")
+
+
+def money_by_school(term_ids) -> dict[int, SchoolMoney]:
+    """Per school, four aggregate queries whatever the number of schools."""
+    ids = list(term_ids)
+    found: dict[int, SchoolMoney] = {}
+
+    def add(rows, name):
+        for school_id, total in rows:
+            money = found.setdefault(school_id, SchoolMoney())
+            setattr(money, name, getattr(money, name) + (total or 0))
+
+    add(Charge.objects.filter(term_id__in=ids).values("term__school_id")
+        .annotate(t=Sum("amount")).values_list("term__school_id", "t"), "charged")
+    add(WaiverPosting.objects.filter(waiver__term_id__in=ids).values("waiver__school_id")
+        .annotate(t=Sum("amount")).values_list("waiver__school_id", "t"), "waived")
+    for school_id, kind, total in (Payment.objects.filter(term_id__in=ids)
+                                   .values("school_id", "kind").annotate(t=Sum("amount"))
+                                   .values_list("school_id", "kind", "t")):
+        money = found.setdefault(school_id, SchoolMoney())
+        money.collected += total if kind == Payment.Kind.PAYMENT else -total
+    add(Refund.objects.filter(term_id__in=ids, status=Refund.Status.DONE).values("school_id")
+        .annotate(t=Sum("amount")).values_list("school_id", "t"), "refunded")
+    return found

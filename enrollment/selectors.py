@@ -370,6 +370,22 @@ def leave_matching(student, date, slot) -> QuerySet[Leave]:
     return Leave.objects.filter(student_id=student, date=date, slot_id=slot)
 
 
+def enrolled_pupils(school_id: int, day: datetime.date) -> list[dict]:
+    """The school's children with an enrolment in force on `day`, for a district sheet: name,
+    grade, class, how many weekdays their slots cover, and the enrolment's dates. One query;
+    nothing else about the child."""
+    return [{"name": row["student__name"], "grade": row["student__grade__number"],
+             "homeroom": row["student__homeroom__name"] or "", "weekdays": row["weekdays"],
+             "start": row["start_date"], "end": row["end_date"]}
+            for row in (Enrolment.objects.filter(Enrolment.in_force_q(day),
+                                                 term__school_id=school_id)
+                        .values("student__name", "student__grade__number",
+                                "student__homeroom__name", "start_date", "end_date")
+                        .annotate(weekdays=Count("slots__weekday", distinct=True))
+                        .order_by("student__grade__number", "student__homeroom__name",
+                                  "student__name"))]
+
+
 def waiting_by_school(school_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Open applications and withdrawal requests per school: waiting for the class review,
     for the principal's decision, and withdrawals to decide."""

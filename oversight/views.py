@@ -6,16 +6,22 @@ json_script, and every chart has its table beside it."""
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from schools.audit import audit_record
 from schools.models import MANAGER_ROLES, School, Term
 from schools.params import date_param, int_param
 from schools.selectors import district_ids_for, districts_visible_to, school_ids_for
 
 from . import indicators, selectors
+from .events import OversightAction
+from .models import Workbook, WorkbookDownload
+from .tasks import build_workbook
 
 CHECKS = ["five_plus_two", "end_time", "evening_study", "fee_standard", "fee_cap",
           "refused_without_reason"]
@@ -85,6 +91,7 @@ def dashboard(request):
     return render(request, "oversight/dashboard.html", {
         "district": district, "districts": districts, "semester": semester,
         "semesters": semesters, "as_of": as_of, "p": p,
+        "semester_term": next((f.term.pk for f in p.schools if f.term and semester), None),
         "cards": [{**card, "label": definitions[card["key"]].label,
                    "definition": definitions[card["key"]].definition}
                   for card in headlines(p)],
@@ -122,3 +129,76 @@ def school(request, pk: int):
         "per": {key: (n, indicators.per_thousand(n, c.child_sessions)) for key, n in (
             ("unexplained_per_1000", c.unexplained), ("incidents_per_1000", c.incidents),
             ("late_pickups_per_1000", c.late_pickups))} if c else {}})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook_filename(w: Workbook) -> str:
+    return f"{w.district.name}-{w.semester or w.as_of.isoformat()}-课后服务合规工作簿.xlsx"
+
+
+@login_required
+@require_GET
+def compliance_xlsx(request):
+    """District staff: the district's compliance workbook. A workbook of the same filters built
+    today is downloaded at once; otherwise one is built in the background and its page shows
+    the progress, then the download."""
+    user = request.user
+    district = get_object_or_404(districts_visible_to(user),
+                                 pk=int_param(request.GET, "district")
+                                 or min(district_ids_for(user), default=0))
+    term_id = int_param(request.GET, "term")
+    term = (get_object_or_404(Term.objects.filter(school__district=district), pk=term_id)
+            if term_id is not None else None)
+    school_id = int_param(request.GET, "school")
+    school = (get_object_or_404(School.objects.filter(district=district), pk=school_id)
+              if school_id is not None else None)
+    today = timezone.localdate()
+    as_of = min(today, term.end) if term is not None else today
+    semester = term.name if term is not None else ""
+    ready = (Workbook.objects.filter(district=district, semester=semester, as_of=as_of,
+                                     school=school, status=Workbook.Status.DONE,
+                                     requested_at__date=today).first())
+    if ready is not None:
+        return _download(request, ready)
+    workbook = Workbook.objects.create(district=district, semester=semester, as_of=as_of,
+                                       school=school, personal_data=school is not None,
+                                       requested_by=user)
+    audit_record(actor=user, action=OversightAction.WORKBOOK_REQUESTED, obj=workbook,
+                 school=None, data={"district": district.pk, "semester": semester,
+                                    "as_of": as_of.isoformat(),
+                                    "school": school.pk if school else None})
+    transaction.on_commit(lambda: build_workbook.delay(workbook.pk))
+    return redirect("oversight:workbook", pk=workbook.pk)
+
+
+def _workbook_for(request, pk: int) -> Workbook:
+    return get_object_or_404(Workbook.objects.select_related("district", "school").filter(
+        district__in=districts_visible_to(request.user)), pk=pk)
+
+
+@login_required
+@require_GET
+def workbook_page(request, pk: int):
+    w = _workbook_for(request, pk)
+    template = ("oversight/_workbook.html" if request.headers.get("HX-Request")
+                else "oversight/workbook.html")
+    return render(request, template, {"w": w, "percent": int(100 * w.done / w.total)
+                                      if w.total else 0})
+
+
+def _download(request, w: Workbook) -> HttpResponse:
+    WorkbookDownload.objects.create(workbook=w, user=request.user)
+    response = HttpResponse(bytes(w.content), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, _workbook_filename(w))
+    return response
+
+
+@login_required
+@require_GET
+def workbook_download(request, pk: int):
+    w = _workbook_for(request, pk)
+    if w.status != Workbook.Status.DONE:
+        raise Http404
+    return _download(request, w)

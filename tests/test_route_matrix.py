@@ -39,6 +39,7 @@ from billing.models import Payment
 from enrollment import services as enrollment
 from notifications.models import Notification
 from notifications.services import notify
+from oversight.models import Workbook
 from scheduling import services as scheduling
 from scheduling.models import Menu, Placement, TemporaryClass
 from schools.models import Role, RosterImport, ServiceSlot, Staff
@@ -295,6 +296,15 @@ MATRIX: dict[str, Route] = {
     "oversight/schools/<int:pk>/": get(
         "school", "school", {"anon": PAGE, f"{PRINCIPALS} officer officer2": "200/404",
                              "*": 404}),
+    # The district's workbook, read and downloaded by the district's own staff (one built
+    # today with the same filters is downloaded at once: the world holds one).
+    "oversight/workbooks/compliance.xlsx": get("", "school", {"anon": PAGE,
+                                                              "officer officer2": 200,
+                                                              "*": 404}),
+    "oversight/workbooks/<int:pk>/": get("workbook", "school", {
+        "anon": PAGE, "officer officer2": "200/404", "*": 404}),
+    "oversight/workbooks/<int:pk>/download/": get("workbook", "school", {
+        "anon": PAGE, "officer officer2": "200/404", "*": 404}),
     # Oversight: the district's own staff; a school's indicators also for its managers.
     "api/v1/oversight/participation/": get("", "school", {"anon": API, "officer officer2": 200,
                                                           "*": 404}),
@@ -773,6 +783,12 @@ def world(cast, plan, settings, tmp_path):  # noqa: F811
         objects["refund"] = {k: settlement.refunds_create(
             term=payment.term, owed={payment.student_id: Decimal("1.00")}, user=cast.finance,
             today=today)[0] for k, payment in objects["payment"].items()}
+
+    books = {d: Workbook.objects.create(district=d, as_of=today, requested_by=cast.officer,
+                                        status=Workbook.Status.DONE, content=b"PK")
+             for d in (cast.district, cast.other_district)}
+    objects["workbook"] = per_school(books[cast.district], books[cast.district],
+                                     books[cast.other_district])
 
     users = {role: getattr(cast, CAST_ATTR.get(role, role)) for role in ROLES if role != "anon"}
     objects["notification"] = {}
