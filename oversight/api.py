@@ -6,8 +6,11 @@ import datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +23,7 @@ from schools.selectors import (
 )
 
 from . import indicators, selectors
+from .selectors import on_replica
 
 OPEN = OpenApiTypes.OBJECT
 
@@ -75,7 +79,10 @@ def definitions_json() -> dict:
 class ParticipationApi(APIView):
     """District staff: every school of the district, and the district's totals."""
 
+    @method_decorator(on_replica)
     def get(self, request):
+        if not selectors.is_district_staff(request.user):
+            raise PermissionDenied(_("只有教育局工作人员可以查看辖区参与情况。"))
         districts = districts_visible_to(request.user)
         district_id = int_param(request.query_params, "district")
         if district_id is None:
@@ -111,7 +118,10 @@ def _indicator(key: str, numerator, denominator=None, value=None) -> dict:
 class SchoolIndicatorsApi(APIView):
     """District staff over the school, and the school's principal (or office)."""
 
+    @method_decorator(on_replica)
     def get(self, request, pk: int):
+        if not selectors.oversees(request.user):
+            raise PermissionDenied(_("只有教育局和学校管理人员可以查看这些指标。"))
         school = get_object_or_404(selectors.schools_overseen_by(request.user), pk=pk)
         as_of, semester = _when(request, [school])
         f = indicators.participation([school], as_of, semester,

@@ -6,6 +6,7 @@ json_script, and every chart has its table beside it."""
 import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from schools.selectors import district_ids_for, districts_visible_to, school_ids
 from . import indicators, selectors
 from .events import OversightAction
 from .models import Workbook, WorkbookDownload
+from .selectors import on_replica
 from .tasks import build_workbook
 
 CHECKS = ["five_plus_two", "end_time", "evening_study", "fee_standard", "fee_cap",
@@ -67,14 +69,14 @@ def headlines(p: indicators.Participation) -> list[dict]:
 
 @login_required
 @require_GET
+@on_replica
 def dashboard(request):
     user = request.user
+    if not selectors.oversees(user):
+        raise PermissionDenied
     districts = list(districts_visible_to(user).order_by("code"))
     if not districts:
-        managed = school_ids_for(user, MANAGER_ROLES)
-        if managed:
-            return redirect("oversight:school", pk=min(managed))
-        raise Http404
+        return redirect("oversight:school", pk=min(school_ids_for(user, MANAGER_ROLES)))
     district_id = int_param(request.GET, "district")
     district = (get_object_or_404(districts_visible_to(user), pk=district_id)
                 if district_id is not None else districts[0])
@@ -112,8 +114,11 @@ def dashboard(request):
 
 @login_required
 @require_GET
+@on_replica
 def school(request, pk: int):
     user = request.user
+    if not selectors.oversees(user):
+        raise PermissionDenied
     school = get_object_or_404(selectors.schools_overseen_by(user), pk=pk)
     semester = request.GET.get("semester") or None
     as_of = date_param(request.GET, "as_of") or timezone.localdate()
@@ -145,6 +150,8 @@ def compliance_xlsx(request):
     today is downloaded at once; otherwise one is built in the background and its page shows
     the progress, then the download."""
     user = request.user
+    if not selectors.is_district_staff(user):
+        raise PermissionDenied
     district = get_object_or_404(districts_visible_to(user),
                                  pk=int_param(request.GET, "district")
                                  or min(district_ids_for(user), default=0))
@@ -174,6 +181,8 @@ def compliance_xlsx(request):
 
 
 def _workbook_for(request, pk: int) -> Workbook:
+    if not selectors.is_district_staff(request.user):
+        raise PermissionDenied
     return get_object_or_404(Workbook.objects.select_related("district", "school").filter(
         district__in=districts_visible_to(request.user)), pk=pk)
 

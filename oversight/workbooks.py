@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from attendance.selectors import month_attendance
 from billing.selectors import money_by_school
+from config.routers import replica_reads
 from enrollment.selectors import enrolled_pupils
 from schools.models import School
 from schools.tables import COUNT, MONEY, RATE, Table, tables_xlsx
@@ -145,17 +146,21 @@ def notes(workbook: Workbook, counts: dict[str, int]) -> Table:
 
 
 def build(workbook: Workbook, progress: Callable[[int, int], None]) -> bytes:
-    """The workbook's file, reporting each sheet done."""
-    district_schools = list(School.objects.filter(district=workbook.district)
-                            .select_related("district").order_by("code"))
-    p = indicators.participation(district_schools, workbook.as_of, workbook.semester or None,
-                                 with_compliance=True)
+    """The workbook's file, reporting each sheet done. The figures are read from the replica
+    when one is configured; the progress is written to the primary."""
     tables = []
+    with replica_reads():
+        district_schools = list(School.objects.filter(district=workbook.district)
+                                .select_related("district").order_by("code"))
+        p = indicators.participation(district_schools, workbook.as_of,
+                                     workbook.semester or None, with_compliance=True)
     for step, make in enumerate((summary, schools, attendance, fees), start=1):
-        tables.append(make(p))
+        with replica_reads():
+            tables.append(make(p))
         progress(step, SHEETS)
     if workbook.school is not None:
-        tables.append(pupils(workbook.school, workbook.as_of))
+        with replica_reads():
+            tables.append(pupils(workbook.school, workbook.as_of))
     progress(SHEETS - 1, SHEETS)
     counts = {t.title: len(t.rows) for t in tables}
     workbook.rows = counts

@@ -292,25 +292,26 @@ MATRIX: dict[str, Route] = {
                             "*": 404}),
     # The district's dashboard; a principal is taken to their own school's page.
     "oversight/": get("", "school", {"anon": PAGE, "officer officer2": 200, PRINCIPALS: 302,
-                                     "*": 404}),
+                                     "*": 403}),
     "oversight/schools/<int:pk>/": get(
         "school", "school", {"anon": PAGE, f"{PRINCIPALS} officer officer2": "200/404",
-                             "*": 404}),
+                             "*": 403}),
     # The district's workbook, read and downloaded by the district's own staff (one built
     # today with the same filters is downloaded at once: the world holds one).
     "oversight/workbooks/compliance.xlsx": get("", "school", {"anon": PAGE,
                                                               "officer officer2": 200,
-                                                              "*": 404}),
+                                                              "*": 403}),
     "oversight/workbooks/<int:pk>/": get("workbook", "school", {
-        "anon": PAGE, "officer officer2": "200/404", "*": 404}),
+        "anon": PAGE, "officer officer2": "200/404", "*": 403}),
     "oversight/workbooks/<int:pk>/download/": get("workbook", "school", {
-        "anon": PAGE, "officer officer2": "200/404", "*": 404}),
-    # Oversight: the district's own staff; a school's indicators also for its managers.
+        "anon": PAGE, "officer officer2": "200/404", "*": 403}),
+    # Oversight: the district's own staff; a school's indicators also for its managers; a
+    # guardian, a teacher or finance is refused (403) before any school is looked up.
     "api/v1/oversight/participation/": get("", "school", {"anon": API, "officer officer2": 200,
-                                                          "*": 404}),
+                                                          "*": 403}),
     "api/v1/oversight/schools/<int:pk>/indicators/": get(
         "school", "school", {"anon": API, f"{PRINCIPALS} officer officer2": "200/404",
-                             "*": 404}),
+                             "*": 403}),
     # Billing pages: a guardian's own children; the school's finance and principal.
     "billing/": get("", "school", {"anon": PAGE, f"{PARENTS} {PRINCIPALS} finance": 200,
                                    "*": 404}),

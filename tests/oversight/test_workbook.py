@@ -81,11 +81,15 @@ def test_the_same_workbook_today_downloads_at_once(cast):
 @pytest.mark.usefixtures("enrolled")
 def test_only_the_districts_staff_reach_its_workbooks(cast):
     workbook, _book = _build(cast)
-    for user in (cast.officer2, cast.principal, cast.parent):
+    c = client_for(cast.officer2)
+    assert c.get(f"/oversight/workbooks/{workbook.pk}/download/").status_code == 404
+    assert c.get(f"/oversight/workbooks/compliance.xlsx?district="
+                 f"{cast.district.pk}").status_code == 404
+    for user in (cast.principal, cast.parent, cast.teacher):
         c = client_for(user)
-        assert c.get(f"/oversight/workbooks/{workbook.pk}/download/").status_code == 404
+        assert c.get(f"/oversight/workbooks/{workbook.pk}/download/").status_code == 403
         assert c.get(f"/oversight/workbooks/compliance.xlsx?district="
-                     f"{cast.district.pk}").status_code == 404
+                     f"{cast.district.pk}").status_code == 403
 
 
 @pytest.mark.usefixtures("enrolled")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from enrollment.demo import seed as seed_enrollment
 from portal.demo_attendance import seed as seed_attendance
 from portal.demo_billing import seed as seed_billing
+from portal.demo_oversight import seed as seed_oversight
 from scheduling.demo import seed as seed_scheduling
 from schools.demo import ACCOUNTS, DEFAULT_PASSWORD, display_width, pad
 from schools.demo import seed as seed_roster
@@ -101,6 +102,9 @@ class Command(BaseCommand):
             analyse()
             # The billing stage's: the fee standard, payments, waivers, last month's payroll.
             seed_billing(stdout=None if quiet else self.stdout)
+            analyse()
+            # The district's other schools, each with its own shape for the dashboard.
+            seed_oversight(stdout=None if quiet else self.stdout)
         if not quiet:
             self.print_summary(schools, password, options["url"] or settings.SITE_URL)
 
