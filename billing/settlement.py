@@ -269,7 +269,7 @@ def term_settle(*, term: Term, user: User, progress=_quiet) -> Settled:
     today = timezone.localdate()
     last = last_service_day(term)
     if last is None or today <= last:
-        raise TermNotEnded(field="term")
+        raise TermNotEnded()
     enrolments = list(term_enrolments(term))
     fees = TermFees.of(term, fee_standards_of(term))
     index = skip_index(fees, _skipped(term))

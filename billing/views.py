@@ -10,7 +10,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -235,7 +234,7 @@ def term(request):
                 # A city's term is tens of thousands of enrolments: settled by a worker, its
                 # progress shown here (the demo runs it at once).
                 settle_queued(current.pk)
-                transaction.on_commit(lambda: settle_term.delay(current.pk, request.user.pk))
+                settle_term.delay(current.pk, request.user.pk)
             elif action == "revoke":
                 waiver = get_object_or_404(selectors.waivers_decided_by(request.user),
                                            pk=int_param(request.POST, "waiver") or 0)

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import PermissionDenied
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from schools.models import School
+from schools.openapi import date_filter, error, int_filter
 from schools.params import date_param, int_param
 from schools.selectors import (
     district_ids_for,
@@ -75,7 +77,14 @@ def definitions_json() -> dict:
             for d in indicators.DEFINITIONS.values()}
 
 
-@extend_schema(responses={200: OPEN})
+REFUSED = error(_lazy("不是教育局工作人员（或学校管理人员）：无权查看。"))
+OUT_OF_SCOPE = error(_lazy("教育局、学校或学期不在调用者的范围内。"))
+WHEN = [int_filter("term", _lazy("学期（按其名称取辖区各校的同名学期）")),
+        date_filter("as_of", _lazy("统计日（默认今天，或学期结束日）"))]
+
+
+@extend_schema(parameters=[int_filter("district", _lazy("教育局")), *WHEN],
+               responses={200: OPEN, 403: REFUSED, 404: OUT_OF_SCOPE})
 class ParticipationApi(APIView):
     """District staff: every school of the district, and the district's totals."""
 
@@ -114,7 +123,7 @@ def _indicator(key: str, numerator, denominator=None, value=None) -> dict:
             "numerator": numerator, "denominator": denominator, "value": value}
 
 
-@extend_schema(responses={200: OPEN})
+@extend_schema(parameters=WHEN, responses={200: OPEN, 403: REFUSED, 404: OUT_OF_SCOPE})
 class SchoolIndicatorsApi(APIView):
     """District staff over the school, and the school's principal (or office)."""
 

@@ -32,9 +32,11 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         if exc.field:
             body = {exc.field: [str(exc.message)]}
-            # A conflict or a refused replay (409, 422) says which, as API.md's codes do,
-            # besides naming the field; a plain 400 is the field's message alone.
+            # A conflict or a refused replay (409, 422) says which, as API.md's codes do, in
+            # the error's shape (detail, code), besides naming the field; a plain 400 is the
+            # field's message alone.
             if exc.status != 400:
+                body["detail"] = str(exc.message)
                 body["code"] = exc.code
         else:
             body = {"detail": str(exc.message), "code": exc.code}
