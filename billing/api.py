@@ -260,7 +260,12 @@ class WaiverListApi(APIView):
         term_id = int_param(request.query_params, "term")
         if term_id is not None:
             waivers = waivers.filter(term_id=term_id)
-        return Response({"results": [waiver_json(w) for w in waivers[:2000]]})
+        # The certification a waiver rests on is read by whoever decides waivers (the
+        # principal); office and finance see the waiver and its amount.
+        deciding = selectors.waiver_decider_school_ids(request.user)
+        return Response({"results": [
+            waiver_json(w, evidence=deciding is None or w.school_id in deciding)
+            for w in waivers[:2000]]})
 
     @extend_schema(request=InputSerializer, responses={201: OPEN,
                                                        409: conflict("waiver_exists")})
@@ -410,6 +415,17 @@ class RefundListApi(APIView):
         return Response({"results": [refund_json(r) for r in refunds[:5000]]})
 
 
+def _refund_step(request, pk: int, serializer, step) -> Response:
+    """Move one of the caller's refunds on: its body's fields are the step's arguments."""
+    refund = get_object_or_404(selectors.refunds_handled_by(request.user), pk=pk)
+    fields = {}
+    if serializer is not None:
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+    return Response(refund_json(step(refund=refund, user=request.user, **fields)))
+
+
 class RefundDoneApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -420,18 +436,13 @@ class RefundDoneApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: OPEN,
                                                        409: conflict("refund_closed")})
     def post(self, request, pk: int):
-        refund = get_object_or_404(selectors.refunds_handled_by(request.user), pk=pk)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(refund_json(settlement.refund_done(
-            refund=refund, user=request.user, reference=data.validated_data["reference"])))
+        return _refund_step(request, pk, self.InputSerializer, settlement.refund_done)
 
 
 class RefundSentApi(APIView):
     @extend_schema(request=None, responses={200: OPEN, 409: conflict("refund_closed")})
     def post(self, request, pk: int):
-        refund = get_object_or_404(selectors.refunds_handled_by(request.user), pk=pk)
-        return Response(refund_json(settlement.refund_sent(refund=refund, user=request.user)))
+        return _refund_step(request, pk, None, settlement.refund_sent)
 
 
 class RefundFailedApi(APIView):
@@ -444,8 +455,4 @@ class RefundFailedApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: OPEN,
                                                        409: conflict("refund_closed")})
     def post(self, request, pk: int):
-        refund = get_object_or_404(selectors.refunds_handled_by(request.user), pk=pk)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(refund_json(settlement.refund_failed(
-            refund=refund, user=request.user, reason=data.validated_data["reason"])))
+        return _refund_step(request, pk, self.InputSerializer, settlement.refund_failed)

@@ -90,6 +90,11 @@ def students_waived_by(user: User) -> QuerySet[Student]:
     return _school_scoped(Student.objects.select_related("school"), user, DECIDER_ROLES)
 
 
+def waiver_decider_school_ids(user: User) -> set[int] | None:
+    """The schools whose waivers the user decides (None: every school, a superuser)."""
+    return None if user.is_superuser else school_ids_for(user, DECIDER_ROLES)
+
+
 def waivers_decided_by(user: User) -> QuerySet[Waiver]:
     """The waivers the user may revoke."""
     return _school_scoped(Waiver.objects.select_related("term", "student"), user,

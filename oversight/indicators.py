@@ -275,3 +275,17 @@ def participation(schools: list[School], as_of: datetime.date,
     if with_compliance:
         compliance(out.schools, as_of)
     return out
+
+
+def student_rates(schools: list[School], days: list[datetime.date],
+                  semester: str | None = None) -> list[Decimal | None]:
+    """The district's student participation rate on each of `days` (the dashboard's trend),
+    counted as `participation` counts it: the roll once, then two queries a day."""
+    ids = [s.pk for s in schools]
+    students = sum(on_roll_by_school(ids).values())
+    rates = []
+    for day in days:
+        with_term = list(terms_for(schools, day, semester))
+        served = served_by_school(with_term, day)
+        rates.append(rate(sum(n for n, _all_week in served.values()), students))
+    return rates

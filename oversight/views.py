@@ -86,8 +86,7 @@ def dashboard(request):
     p = indicators.participation(schools, as_of, semester, with_compliance=True)
     ranked = sorted(p.schools, key=lambda f: (f.student_rate is None, -(f.student_rate or 0)))
     weeks = [as_of - datetime.timedelta(weeks=w) for w in range(TREND_WEEKS - 1, -1, -1)]
-    trend = [(day, indicators.participation(schools, day, semester).student_rate)
-             for day in weeks]
+    trend = list(zip(weeks, indicators.student_rates(schools, weeks, semester), strict=True))
     definitions = indicators.DEFINITIONS
     return render(request, "oversight/dashboard.html", {
         "district": district, "districts": districts, "semester": semester,

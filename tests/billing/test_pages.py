@@ -53,7 +53,8 @@ def test_a_bad_amount_is_a_message_not_an_error(cast, charged, amount):
         "key": _key(page), "term": cast.term.pk, "student": cast.child.pk, "amount": amount,
         "method": "cash"}, follow=True)
     assert response.status_code == 200
-    assert "金额" in response.content.decode()
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert len(errors) == 1 and "金额" in errors[0], errors
     assert not Payment.objects.exists()
 
 

@@ -393,3 +393,13 @@ def test_a_payment_moved_to_a_sibling_is_refunded_to_the_sibling(cast, charged):
     assert refunds == [(cast.sibling.pk, extra.body["id"], Decimal("10.00"))]
     assert statement(cast.child, cast.term).balance == 0
     assert statement(cast.sibling, cast.term).balance == 0
+
+
+def test_the_certification_is_read_by_the_principal_only(cast, charged, api):
+    services.waiver_grant(user=cast.principal, student=cast.child, term=cast.term, kind="full",
+                          value=None, reason="低保", borne_by="school", evidence="低保证 0815")
+    mine = api(cast.principal).get("/api/v1/waivers/").json()["results"]
+    assert [w["evidence"] for w in mine] == ["低保证 0815"]
+    finance = api(cast.finance).get("/api/v1/waivers/").json()["results"]
+    assert len(finance) == 1 and "evidence" not in finance[0]
+    assert api(cast.parent).get("/api/v1/waivers/").json()["results"] == []

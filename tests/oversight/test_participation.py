@@ -127,3 +127,14 @@ def test_compliance_checks_pass_fail_and_do_not_apply(cast, enrolled, session, a
     matrix = api(cast.officer).get("/api/v1/oversight/participation/").json()
     mine = next(s for s in matrix["schools"] if s["school"] == cast.school.pk)
     assert mine["checks"]["fee_cap"] is False and mine["checks"]["five_plus_two"] is True
+
+
+def test_the_trend_counts_as_participation_does(cast, enrolled):
+    import datetime
+
+    schools = list(School.objects.filter(district=cast.district).order_by("code"))
+    today = timezone.localdate()
+    days = [cast.term.start - datetime.timedelta(days=1), today]
+    rates = indicators.student_rates(schools, days)
+    assert rates == [indicators.participation(schools, day).student_rate for day in days]
+    assert rates[0] == 0 and rates[1] > 0
