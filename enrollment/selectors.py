@@ -1,7 +1,7 @@
 """Reads of the enrollment stage, scoped to the caller through the roster's selectors."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
@@ -303,29 +303,41 @@ def leaves_on(day: datetime.date, **filters) -> QuerySet[Leave]:
     return leaves_between(day, day, **filters)
 
 
-def served_by_school(school_ids: Iterable[int], day: datetime.date
-                     ) -> dict[int, tuple[int, int]]:
-    """Per school: the children on roll and not boarding with an enrolment in force on `day`,
-    and those of them whose enrolments cover all five weekdays (R5). One query."""
-    ids = list(school_ids)
-    if not ids:
+# Bit n of an enrolment's weekday mask is set when one of its slots falls on weekday n (1
+# Monday to 7 Sunday); the database keeps the mask (migration 0007).
+WEEKDAYS_MASK = sum(1 << d for d in range(1, 6))
+
+
+def served_by_term(term_days: Iterable[tuple[int, datetime.date]]
+                   ) -> dict[tuple[int, datetime.date], tuple[int, int]]:
+    """Per (term, day) asked for: the children on roll and not boarding with an enrolment of
+    that term in force on the day and a slot on a weekday, and those of them whose slots cover
+    all five weekdays (R5). One query whatever the number of terms and days (a child has one
+    enrolment in force per term at most)."""
+    pairs = list(term_days)
+    if not pairs:
         return {}
+    # The enrolments are counted by span first (most share their term's first day, so a city's
+    # come down to a few thousand spans), then each span is matched with the days it covers.
     sql = f"""
-        SELECT school_id, COUNT(*), COUNT(*) FILTER (WHERE weekdays = 5) FROM (
-            SELECT t.school_id, e.student_id, COUNT(DISTINCT sl.weekday) AS weekdays
+        WITH spans AS (
+            SELECT e.term_id, e.start_date, e.end_date, COUNT(*) AS n,
+                   COUNT(*) FILTER (WHERE e.weekday_mask & %(all)s = %(all)s) AS all_week
             FROM {Enrolment._meta.db_table} e
-            JOIN {Term._meta.db_table} t ON t.id = e.term_id
             JOIN {Student._meta.db_table} st ON st.id = e.student_id
-            JOIN {Enrolment.slots.through._meta.db_table} es ON es.enrolment_id = e.id
-            JOIN {ServiceSlot._meta.db_table} sl ON sl.id = es.serviceslot_id
-            WHERE t.school_id = ANY(%s) AND e.status = %s AND e.start_date <= %s
-              AND (e.end_date IS NULL OR e.end_date >= %s)
-              AND st.active AND NOT st.boarding AND sl.weekday BETWEEN 1 AND 5
-            GROUP BY t.school_id, e.student_id) per_child
-        GROUP BY school_id"""
+            WHERE e.term_id = ANY(%(terms)s) AND e.status = %(active)s
+              AND e.weekday_mask & %(all)s <> 0 AND st.active AND NOT st.boarding
+            GROUP BY e.term_id, e.start_date, e.end_date)
+        SELECT td.term_id, td.day, SUM(s.n), SUM(s.all_week)
+        FROM unnest(%(terms)s::bigint[], %(days)s::date[]) AS td(term_id, day)
+        JOIN spans s ON s.term_id = td.term_id AND s.start_date <= td.day
+             AND (s.end_date IS NULL OR s.end_date >= td.day)
+        GROUP BY td.term_id, td.day"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ids, Enrolment.Status.ACTIVE, day, day])
-        return {school: (served, all_week) for school, served, all_week in cursor.fetchall()}
+        cursor.execute(sql, {"all": WEEKDAYS_MASK, "active": Enrolment.Status.ACTIVE,
+                             "terms": [t for t, _day in pairs], "days": [d for _t, d in pairs]})
+        return {(term, day): (int(served), int(all_week))
+                for term, day, served, all_week in cursor.fetchall()}
 
 
 @dataclass
@@ -341,8 +353,9 @@ class TermFacts:
     refused_without_reason: int = 0
 
 
-def term_facts(term_ids: Iterable[int]) -> dict[int, TermFacts]:
-    """Per term, four queries whatever their number."""
+def term_facts(term_ids: Iterable[int], until: datetime.date | None = None
+               ) -> dict[int, TermFacts]:
+    """Per term, four queries whatever their number; withdrawals decided by `until` if given."""
     ids = list(term_ids)
     facts = {t: TermFacts() for t in ids}
     for standard in FeeStandard.objects.filter(term_id__in=ids).order_by("effective_from"):
@@ -353,9 +366,11 @@ def term_facts(term_ids: Iterable[int]) -> dict[int, TermFacts]:
                           approved=Count("pk", filter=Q(status=Application.Status.APPROVED)))):
         facts[row["term_id"]].priority = row["n"]
         facts[row["term_id"]].priority_approved = row["approved"]
-    for row in (Withdrawal.objects.filter(enrolment__term_id__in=ids,
-                                          status=Withdrawal.Status.APPROVED)
-                .values("enrolment__term_id").annotate(n=Count("pk"))):
+    withdrawals = Withdrawal.objects.filter(enrolment__term_id__in=ids,
+                                            status=Withdrawal.Status.APPROVED)
+    if until is not None:
+        withdrawals = withdrawals.filter(decided_at__date__lte=until)
+    for row in (withdrawals.values("enrolment__term_id").annotate(n=Count("pk"))):
         facts[row["enrolment__term_id"]].withdrawals = row["n"]
     for row in (Application.objects.filter(term_id__in=ids, status=Application.Status.REJECTED,
                                            reason="")
@@ -370,20 +385,19 @@ def leave_matching(student, date, slot) -> QuerySet[Leave]:
     return Leave.objects.filter(student_id=student, date=date, slot_id=slot)
 
 
-def enrolled_pupils(school_id: int, day: datetime.date) -> list[dict]:
+def enrolled_pupils(school_id: int, day: datetime.date) -> Iterator[dict]:
     """The school's children with an enrolment in force on `day`, for a district sheet: name,
-    grade, class, how many weekdays their slots cover, and the enrolment's dates. One query;
-    nothing else about the child."""
-    return [{"name": row["student__name"], "grade": row["student__grade__number"],
-             "homeroom": row["student__homeroom__name"] or "", "weekdays": row["weekdays"],
-             "start": row["start_date"], "end": row["end_date"]}
-            for row in (Enrolment.objects.filter(Enrolment.in_force_q(day),
-                                                 term__school_id=school_id)
-                        .values("student__name", "student__grade__number",
-                                "student__homeroom__name", "start_date", "end_date")
-                        .annotate(weekdays=Count("slots__weekday", distinct=True))
-                        .order_by("student__grade__number", "student__homeroom__name",
-                                  "student__name"))]
+    grade, class, how many weekdays their slots cover, and the enrolment's dates. One query,
+    read in batches as the caller goes; nothing else about the child."""
+    for row in (Enrolment.objects.filter(Enrolment.in_force_q(day), term__school_id=school_id)
+                .values("student__name", "student__grade__number", "student__homeroom__name",
+                        "start_date", "end_date")
+                .annotate(weekdays=Count("slots__weekday", distinct=True))
+                .order_by("student__grade__number", "student__homeroom__name", "student__name")
+                .iterator(chunk_size=2000)):
+        yield {"name": row["student__name"], "grade": row["student__grade__number"],
+               "homeroom": row["student__homeroom__name"] or "", "weekdays": row["weekdays"],
+               "start": row["start_date"], "end": row["end_date"]}
 
 
 def waiting_by_school(school_ids: Iterable[int]) -> dict[int, dict[str, int]]:

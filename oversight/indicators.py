@@ -12,13 +12,14 @@ evening study ending by 20:30, the fee standard published and within the distric
 are "—" until the complaints stage exists."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext_lazy as _
 
 from attendance.selectors import care_facts, serving_staff_by_school
-from enrollment.selectors import served_by_school, term_facts
+from enrollment.selectors import served_by_term, term_facts
 from schools.models import School, ServiceSlot, Staff, Term
 from schools.selectors import on_roll_by_school, staff_by_school
 
@@ -61,7 +62,8 @@ DEFINITIONS = {d.key: d for d in [
     Definition("fee_cap", _("收费不超过上限"),
                _("按课时收费的，最新标准每课时收费不超过区（县）核定的上限；免费、按学期收费不适用。")),
     Definition("priority_coverage", _("优先保障群体覆盖"),
-               _("申报优先保障类别的报名（不含撤回）中已批准的比例。")),
+               _("优先保障群体的报名（申报了优先保障类别的，以及一、二年级学生的；"
+                 "不含撤回）中已批准的比例。")),
     Definition("unexplained_per_1000", _("无故缺勤（每千人次）"),
                _("已点名的学生课次中，缺勤且未请假的人次，每 1,000 人次。")),
     Definition("incidents_per_1000", _("安全事件（每千人次）"),
@@ -70,7 +72,7 @@ DEFINITIONS = {d.key: d for d in [
                _("放学后超过宽限时间仍未接走、已通知家长的人次，每 1,000 人次。")),
     Definition("refused_without_reason", _("未说明理由的不予批准"),
                _("不予批准的报名中没有记录理由的数量，应为 0。")),
-    Definition("withdrawals", _("中途退出"), _("本学期已批准的退出申请数。")),
+    Definition("withdrawals", _("中途退出"), _("本学期截至统计日已批准的退出申请数。")),
     Definition("complaints", _("投诉"), _("待受理、逾期的投诉；投诉模块上线前显示“—”。")),
 ]}
 
@@ -148,7 +150,7 @@ def compliance(figures: list["SchoolFigures"], as_of: datetime.date) -> None:
     by_term: dict[int, list[ServiceSlot]] = {}
     for slot in ServiceSlot.objects.filter(term_id__in=list(terms)):
         by_term.setdefault(slot.term_id, []).append(slot)
-    enrolled = term_facts(terms)
+    enrolled = term_facts(terms, until=as_of)
     care = care_facts(terms, as_of)
     for term_id, f in terms.items():
         school, term = f.school, f.term
@@ -217,6 +219,8 @@ class Participation:
     as_of: datetime.date
     semester: str | None
     schools: list[SchoolFigures] = field(default_factory=list)
+    # The district's student rate on each day asked for (the dashboard's weekly trend).
+    trend: list[tuple[datetime.date, Decimal | None]] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.schools)
@@ -253,39 +257,36 @@ def terms_for(schools: list[School], as_of: datetime.date, semester: str | None
 
 
 def participation(schools: list[School], as_of: datetime.date,
-                  semester: str | None = None, *, with_compliance: bool = False
-                  ) -> Participation:
+                  semester: str | None = None, *, with_compliance: bool = False,
+                  trend: Sequence[datetime.date] = ()) -> Participation:
     """The participation indicators of `schools` as of a date (six queries whatever their
-    number), and with `with_compliance` the compliance figures too."""
+    number), with `with_compliance` the compliance figures too, and with `trend` the
+    district's student rate on each of those days, counted the same way (the children served on
+    every day in the same query; one more query per day for its terms)."""
     ids = [s.pk for s in schools]
     terms = terms_for(schools, as_of, semester)
+    on_days = {day: terms if day == as_of else terms_for(schools, day, semester)
+               for day in trend}
     on_roll = on_roll_by_school(ids)
-    served = served_by_school(ids, as_of)
+    served = served_by_term(dict.fromkeys(
+        [(t.pk, as_of) for t in terms.values()]
+        + [(t.pk, day) for day, day_terms in on_days.items() for t in day_terms.values()]))
     staff = staff_by_school(ids)
     serving = serving_staff_by_school([t.pk for t in terms.values()], as_of)
     out = Participation(as_of, semester)
     for school in schools:
-        n_served, all_week = served.get(school.pk, (0, 0)) if school.pk in terms else (0, 0)
+        term = terms.get(school.pk)
+        n_served, all_week = served.get((term.pk, as_of), (0, 0)) if term else (0, 0)
         out.schools.append(SchoolFigures(
-            school, terms.get(school.pk), students=on_roll.get(school.pk, 0),
+            school, term, students=on_roll.get(school.pk, 0),
             students_served=n_served, students_all_week=all_week,
             staff=staff.get(school.pk, {}).get(Staff.Kind.TEACHER, 0),
             staff_serving=serving.get(school.pk, {}).get(Staff.Kind.TEACHER, 0),
             external_serving=serving.get(school.pk, {}).get(Staff.Kind.PROVIDER, 0)))
+    students = out.total("students")
+    out.trend = [(day, rate(sum(served.get((t.pk, day), (0, 0))[0]
+                                for t in on_days[day].values()), students))
+                 for day in trend]
     if with_compliance:
         compliance(out.schools, as_of)
     return out
-
-
-def student_rates(schools: list[School], days: list[datetime.date],
-                  semester: str | None = None) -> list[Decimal | None]:
-    """The district's student participation rate on each of `days` (the dashboard's trend),
-    counted as `participation` counts it: the roll once, then two queries a day."""
-    ids = [s.pk for s in schools]
-    students = sum(on_roll_by_school(ids).values())
-    rates = []
-    for day in days:
-        with_term = list(terms_for(schools, day, semester))
-        served = served_by_school(with_term, day)
-        rates.append(rate(sum(n for n, _all_week in served.values()), students))
-    return rates

@@ -83,10 +83,10 @@ def dashboard(request):
                    .order_by("code"))
     semester, semesters = _semester(request, schools)
     as_of = date_param(request.GET, "as_of") or timezone.localdate()
-    p = indicators.participation(schools, as_of, semester, with_compliance=True)
-    ranked = sorted(p.schools, key=lambda f: (f.student_rate is None, -(f.student_rate or 0)))
     weeks = [as_of - datetime.timedelta(weeks=w) for w in range(TREND_WEEKS - 1, -1, -1)]
-    trend = list(zip(weeks, indicators.student_rates(schools, weeks, semester), strict=True))
+    p = indicators.participation(schools, as_of, semester, with_compliance=True, trend=weeks)
+    trend = p.trend
+    ranked = sorted(p.schools, key=lambda f: (f.student_rate is None, -(f.student_rate or 0)))
     definitions = indicators.DEFINITIONS
     return render(request, "oversight/dashboard.html", {
         "district": district, "districts": districts, "semester": semester,

@@ -4,10 +4,11 @@ sheet), 区县汇总, 学校明细, 考勤 (per school and month), 收退费 (pe
 is asked for, 学生明细 (names masked, no phone numbers). Rates are fractions shown as
 percentages; text that looks like a formula stays text (schools.tables)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from attendance.selectors import month_attendance
 from billing.selectors import money_by_school
@@ -114,40 +115,54 @@ def fees(p: indicators.Participation) -> Table:
     return t
 
 
+PUPIL_HEADERS = [_lazy("学生（已脱敏）"), _lazy("年级"), _lazy("班级"), _lazy("每周参加天数"),
+                 _lazy("开始日期"), _lazy("结束日期")]
+
+
+def pupils_table(rows: Iterable[dict]) -> Table:
+    """学生明细 from enrollment's rows of enrolled pupils, minimal personal data: masked name,
+    class, weekdays. The rows are read as the sheet is written, never held all at once."""
+    headers = [str(h) for h in PUPIL_HEADERS]
+    return Table(_("学生明细"), headers, formats={headers[3]: COUNT}, rows=(
+        [mask(row["name"]), row["grade"], row["homeroom"], row["weekdays"],
+         row["start"].isoformat(), row["end"].isoformat() if row["end"] else ""]
+        for row in rows))
+
+
 def pupils(school: School, as_of) -> Table:
-    """The school's enrolled pupils, minimal personal data: masked name, class, weekdays."""
-    headers = [_("学生（已脱敏）"), _("年级"), _("班级"), _("每周参加天数"), _("开始日期"),
-               _("结束日期")]
-    t = Table(_("学生明细"), headers, formats={_("每周参加天数"): COUNT})
-    for row in enrolled_pupils(school.pk, as_of):
-        t.rows.append([mask(row["name"]), row["grade"], row["homeroom"], row["weekdays"],
-                       row["start"].isoformat(), row["end"].isoformat() if row["end"] else ""])
-    return t
+    """The school's enrolled pupils, one query read in batches."""
+    return pupils_table(enrolled_pupils(school.pk, as_of))
 
 
-def notes(workbook: Workbook, counts: dict[str, int]) -> Table:
-    t = Table(_("说明"), [_("项目"), _("内容")], widths={_("内容"): 90})
+def notes(workbook: Workbook, tables: list[Table]) -> Table:
+    """说明, written after the other sheets (their row counts are known only then) though it is
+    the workbook's first sheet."""
     who = workbook.requested_by
-    t.rows += [
-        [_("名称"), _("课后服务合规工作簿")],
-        [_("教育局"), workbook.district.name],
-        [_("学期"), workbook.semester or _("统计日所在学期")],
-        [_("统计日"), workbook.as_of.isoformat()],
-        [_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")],
-        [_("生成人"), who.display_name or who.username],
-        [_("筛选条件"), _("教育局=%(d)s；学期=%(s)s；学生明细=%(school)s") % {
-            "d": workbook.district.name, "s": workbook.semester or "—",
-            "school": workbook.school.name if workbook.school else "—"}],
-        [_("含个人信息"), _yes(workbook.personal_data)],
-    ]
-    t.rows += [[_("行数：%(sheet)s") % {"sheet": sheet}, str(n)] for sheet, n in counts.items()]
-    t.rows += [[str(d.label), str(d.definition)] for d in indicators.DEFINITIONS.values()]
-    return t
+
+    def rows():
+        yield from [
+            [_("名称"), _("课后服务合规工作簿")],
+            [_("教育局"), workbook.district.name],
+            [_("学期"), workbook.semester or _("统计日所在学期")],
+            [_("统计日"), workbook.as_of.isoformat()],
+            [_("生成时间"), timezone.localtime().strftime("%Y-%m-%d %H:%M")],
+            [_("生成人"), who.display_name or who.username],
+            [_("筛选条件"), _("教育局=%(d)s；学期=%(s)s；学生明细=%(school)s") % {
+                "d": workbook.district.name, "s": workbook.semester or "—",
+                "school": workbook.school.name if workbook.school else "—"}],
+            [_("含个人信息"), _yes(workbook.personal_data)],
+        ]
+        yield from ([_("行数：%(sheet)s") % {"sheet": t.title}, str(t.written)] for t in tables)
+        yield from ([str(d.label), str(d.definition)] for d in indicators.DEFINITIONS.values())
+
+    return Table(_("说明"), [_("项目"), _("内容")], widths={_("内容"): 90}, rows=rows(),
+                 last=True)
 
 
 def build(workbook: Workbook, progress: Callable[[int, int], None]) -> bytes:
     """The workbook's file, reporting each sheet done. The figures are read from the replica
-    when one is configured; the progress is written to the primary."""
+    when one is configured; the progress is written to the primary. The per-student sheet is
+    read as it is written (in batches, on the replica)."""
     tables = []
     with replica_reads():
         district_schools = list(School.objects.filter(district=workbook.district)
@@ -158,10 +173,10 @@ def build(workbook: Workbook, progress: Callable[[int, int], None]) -> bytes:
         with replica_reads():
             tables.append(make(p))
         progress(step, SHEETS)
-    if workbook.school is not None:
-        with replica_reads():
+    with replica_reads():
+        if workbook.school is not None:
             tables.append(pupils(workbook.school, workbook.as_of))
+        content = tables_xlsx([notes(workbook, tables), *tables])
     progress(SHEETS - 1, SHEETS)
-    counts = {t.title: len(t.rows) for t in tables}
-    workbook.rows = counts
-    return tables_xlsx([notes(workbook, counts), *tables])
+    workbook.rows = {t.title: t.written for t in tables}
+    return content

@@ -7,6 +7,7 @@ leading apostrophe. Numbers stay numbers, in the column's number format; rates a
 shown as percentages."""
 
 import csv
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO, StringIO
 
@@ -40,13 +41,20 @@ def workbook_bytes(workbook) -> bytes:
 @dataclass
 class Table:
     """A sheet: its title (at most 31 characters), headers, rows, and the number format of
-    numeric columns by header."""
+    numeric columns by header.
+
+    `rows` may be any iterable, a generator included: it is read once, as the sheet is written,
+    so a quarter of a million rows need never be held at once. `written` is how many rows the
+    sheet got. A table marked `last` is written after the others (its rows, a generator, may
+    read their `written`) though its sheet stays where it is in the workbook."""
 
     title: str
     headers: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: Iterable[Sequence] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
     widths: dict[str, int] = field(default_factory=dict)
+    last: bool = False
+    written: int = 0
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:
@@ -61,8 +69,8 @@ def tables_xlsx(tables: list[Table]) -> bytes:
     header = book.add_format({"bold": True, "bg_color": "#E4E7EB"})
     text = book.add_format({"quote_prefix": True})
     formats: dict[str, object] = {}
-    for table in tables:
-        sheet = book.add_worksheet(table.title[:31])
+    sheets = [(table, book.add_worksheet(table.title[:31])) for table in tables]
+    for table, sheet in sorted(sheets, key=lambda pair: pair[0].last):
         for col, name in enumerate(table.headers):
             width = table.widths.get(name, max(10, min(40, 2 * len(name) + 4)))
             sheet.set_column(col, col, width)
@@ -71,6 +79,7 @@ def tables_xlsx(tables: list[Table]) -> bytes:
         for fmt in cells:
             if fmt and fmt not in formats:
                 formats[fmt] = book.add_format({"num_format": fmt})
+        r = 0
         for r, row in enumerate(table.rows, start=1):
             for col, value in enumerate(row):
                 if value is None:
@@ -84,9 +93,10 @@ def tables_xlsx(tables: list[Table]) -> bytes:
                 else:
                     fmt = cells[col]
                     sheet.write_number(r, col, float(value), formats[fmt] if fmt else None)
+        table.written = r
         sheet.freeze_panes(1, 0)
-        if table.rows:
-            sheet.autofilter(0, 0, len(table.rows), len(table.headers) - 1)
+        if r:
+            sheet.autofilter(0, 0, r, len(table.headers) - 1)
     book.close()
     return buffer.getvalue()
 

@@ -64,6 +64,8 @@ def test_the_workbook_has_its_sheets_and_the_dashboards_figures(cast):
     assert formula.data_type == "s"
     notes = {r[0].value: r[1].value for r in book["说明"].iter_rows(min_row=2)}
     assert notes["生成人"] and notes["行数：学校明细"] == "2"
+    # The pupils are read as their sheet is written; 说明, written last, counts them.
+    assert notes["行数：学生明细"] == str(len(names)) != "0"
     assert workbook.personal_data and workbook.rows["学生明细"] == len(names)
     assert WorkbookDownload.objects.filter(workbook=workbook, user=cast.officer).count() == 1
 
