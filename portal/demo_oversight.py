@@ -3,8 +3,9 @@ enrolled through the services, each with its own shape, so the dashboard tells a
 
 - 东山小学 meets everything: nearly every pupil enrolled on all five weekdays, its fee standard
   published (2 元 per class-hour), the afternoon ending at 18:00;
-- 第一初级中学 is under 90%, ends too early (its afternoon ends at 17:00, before the local
-  off-work time) and has not published a fee standard;
+- 第一初级中学 is under 90% and ends too early (its afternoon ends at 17:00, before the local
+  off-work time);
+- 西湖小学 serves nearly every pupil but has not published a fee standard;
 - 实验小学 (the enrollment demo's school) is under 90% with everything else in order.
 
 Idempotent: a pupil with an application is left alone; a standard is published once.
@@ -19,14 +20,15 @@ from enrollment import services as enrollment
 from enrollment.demo import ensure_plan, guardians_by_student
 from enrollment.models import Application
 from enrollment.selectors import fee_standards_of
-from schools.demo import MIDDLE, SMALL
+from schools.demo import MIDDLE, SMALL, WEST
 from schools.models import Membership, Role, School, ServiceSlot, Student, User
 from schools.selectors import current_term
 
 EARLY_END = "17:00"
 SHAPES = [  # (school, share of pupils enrolled, publish a fee standard, afternoon ends early)
     (SMALL.code, Decimal("0.96"), True, False),
-    (MIDDLE.code, Decimal("0.62"), False, True),
+    (MIDDLE.code, Decimal("0.62"), True, True),
+    (WEST.code, Decimal("0.95"), False, False),
 ]
 
 

@@ -83,7 +83,9 @@ MIDDLE = SchoolSpec(2, "DEMO-M1", "示范区第一初级中学", School.Stage.MI
                     ("1班", "2班"), 35, 40, boarding_rate=0.12, bus_rate=0.08)
 SMALL = SchoolSpec(3, "DEMO-P2", "示范区东山小学", School.Stage.PRIMARY, tuple(range(1, 7)),
                    ("1班",), 20, 40, boarding_rate=0.0, bus_rate=0.25)
-SCHOOLS = (PRIMARY, MIDDLE, SMALL)
+WEST = SchoolSpec(4, "DEMO-P3", "示范区西湖小学", School.Stage.PRIMARY, tuple(range(1, 7)),
+                  ("1班",), 12, 40, boarding_rate=0.0, bus_rate=0.1)
+SCHOOLS = (PRIMARY, MIDDLE, SMALL, WEST)
 
 # The demo families: (school, grade, homeroom, seat) → (guardian username, child's name, gender).
 # The grade-1 child comes first in Student.Meta.ordering, and so first in /api/v1/me/; her

@@ -27,11 +27,16 @@ def test_each_school_has_its_shape(district):
     p = indicators.participation(schools, timezone.localdate(), with_compliance=True)
     by_code = {f.school.code: f for f in p.schools}
     small, middle, primary = by_code["DEMO-P2"], by_code["DEMO-M1"], by_code["DEMO-P1"]
+    west = by_code["DEMO-P3"]
+    # One meets everything; one is under 90%; one ends too early; one has no fee standard.
     assert small.at_target and small.compliance.five_plus_two
     assert small.compliance.end_time_ok and small.compliance.fee_within_cap
-    assert not middle.at_target and middle.compliance.end_time_ok is False
-    assert not middle.compliance.fee_published
     assert not primary.at_target and primary.compliance.fee_published
+    assert primary.compliance.end_time_ok
+    assert middle.compliance.end_time_ok is False and middle.compliance.fee_published
+    assert not middle.at_target
+    assert west.at_target and west.compliance.end_time_ok
+    assert not west.compliance.fee_published and west.compliance.fee_within_cap is None
 
 
 def test_the_dashboard_the_api_and_the_workbook_agree(district):
