@@ -99,6 +99,20 @@ def test_control_without_the_lock_the_class_overflows(cast, five_seats_left, lat
                 .get(pk=pk))
 
     monkeypatch.setattr(placements, "lock_class", unlocked)
+    # Whatever the machine's load, the race happens: the first six requests past the seat check
+    # wait for each other there, so none inserts before six have counted five free seats.
+    # (Later ones that arrive too few to meet go on after a short wait.)
+    checked = placements._check_seat
+    meet = threading.Barrier(SEATS_LEFT + 1)
+
+    def check_then_meet(cls, student):
+        checked(cls, student)
+        try:
+            meet.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pass
+
+    monkeypatch.setattr(placements, "_check_seat", check_then_meet)
     cls = five_seats_left
     outcomes = _race(cast.principal, cls, late_joiners(RACERS))
     assert len(outcomes) == RACERS

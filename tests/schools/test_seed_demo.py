@@ -64,10 +64,10 @@ def test_second_run_resets_passwords(seeded):
 
 
 @pytest.mark.django_db
-def test_three_schools_in_one_district_with_about_720_primary_pupils(seeded):
+def test_four_schools_in_one_district_with_about_720_primary_pupils(seeded):
     district = District.objects.get(code="DEMO-D")
     schools = School.objects.filter(district=district)
-    assert schools.count() == 3
+    assert schools.count() == 4
     primary = schools.get(name="示范区实验小学")
     assert 700 <= primary.students.count() <= 760
     assert primary.temp_class_cap == 45
