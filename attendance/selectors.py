@@ -393,6 +393,17 @@ def serving_staff_by_school(term_ids, until: datetime.date) -> dict[int, dict[st
     return found
 
 
+def _latest_mark_rows() -> QuerySet[Mark]:
+    """Each child's latest mark in each session (a correction is a later mark), as rows to
+    aggregate in SQL: what the district's figures count (`latest_marks` reads them one by
+    one for a few sessions)."""
+    later = Mark.objects.filter(
+        Q(occurred_at__gt=OuterRef("occurred_at"))
+        | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk")),
+        session=OuterRef("session"), student=OuterRef("student"))
+    return Mark.objects.filter(~Exists(later))
+
+
 @dataclass
 class CareFacts:
     """A term's care so far (R8), for oversight: child-sessions with a roll call, absences
@@ -410,14 +421,10 @@ def care_facts(term_ids, until: datetime.date) -> dict[int, CareFacts]:
     when no leave was reported for it."""
     ids = list(term_ids)
     facts = {t: CareFacts() for t in ids}
-    later = Mark.objects.filter(
-        Q(occurred_at__gt=OuterRef("occurred_at"))
-        | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk")),
-        session=OuterRef("session"), student=OuterRef("student"))
     leave = leave_matching(OuterRef("student"), OuterRef("session__date"),
                            OuterRef("session__slot"))
-    for row in (Mark.objects.filter(session__term_id__in=ids, session__date__lte=until)
-                .filter(~Exists(later)).annotate(excused=Exists(leave))
+    for row in (_latest_mark_rows().filter(session__term_id__in=ids, session__date__lte=until)
+                .annotate(excused=Exists(leave))
                 .values("session__term_id")
                 .annotate(n=Count("pk"), unexplained=Count(
                     "pk", filter=Q(status=Mark.Status.ABSENT, excused=False)))):
@@ -437,13 +444,9 @@ def month_attendance(term_ids, until: datetime.date) -> list[dict]:
     """Per school and month of the terms up to `until` (for the district's workbook): child-
     sessions with a roll call and how many were present, on leave or absent (each child's
     latest mark), and sessions held against those served by a teacher. Two queries."""
-    later = Mark.objects.filter(
-        Q(occurred_at__gt=OuterRef("occurred_at"))
-        | Q(occurred_at=OuterRef("occurred_at"), pk__gt=OuterRef("pk")),
-        session=OuterRef("session"), student=OuterRef("student"))
     rows: dict[tuple[int, datetime.date], dict] = {}
-    for row in (Mark.objects.filter(session__term_id__in=list(term_ids),
-                                    session__date__lte=until).filter(~Exists(later))
+    for row in (_latest_mark_rows().filter(session__term_id__in=list(term_ids),
+                                           session__date__lte=until)
                 .annotate(month=TruncMonth("session__date"))
                 .values("session__school_id", "month")
                 .annotate(n=Count("pk"),

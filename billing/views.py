@@ -11,10 +11,9 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,7 +21,13 @@ from schools.errors import DomainError
 from schools.models import Role, School, Term
 from schools.params import InvalidParameter, choice_param, date_param, int_param, text_param
 from schools.selectors import children_of, has_role, school_ids_for
-from schools.tables import table_csv, tables_xlsx
+from schools.tables import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    download,
+    table_csv,
+    tables_xlsx,
+)
 
 from . import exports, ledger, payroll, selectors, services, settlement
 from .models import SPENDING, Payment, Payroll, Refund, Subsidy, Waiver
@@ -282,9 +287,7 @@ def settle_job(request, pk: int):
 
 
 EXPORTS = ("register", "journal", "trial-balance", "spending", "refunds", "payroll")
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8"}
+CONTENT_TYPES = {"xlsx": XLSX_CONTENT_TYPE, "csv": CSV_CONTENT_TYPE}
 
 
 def _month_param(params) -> datetime.date:
@@ -327,10 +330,7 @@ def export(request, report: str, fmt: str):
                                                                               end)
         label = f"{start.isoformat()}_{end.isoformat()}"
     content = tables_xlsx([table]) if fmt == "xlsx" else table_csv(table)
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{school.name}-{table.title}-{label}.{fmt}")
-    return response
+    return download(content, f"{school.name}-{table.title}-{label}.{fmt}", CONTENT_TYPES[fmt])
 
 
 @login_required

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from schools.audit import audit_record
 from schools.models import MANAGER_ROLES, School, Term
 from schools.params import date_param, int_param
 from schools.selectors import district_ids_for, districts_visible_to, school_ids_for
+from schools.tables import download
 
 from . import indicators, selectors
 from .events import OversightAction
@@ -134,9 +134,6 @@ def school(request, pk: int):
             ("late_pickups_per_1000", c.late_pickups))} if c else {}})
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def _workbook_filename(w: Workbook) -> str:
     return f"{w.district.name}-{w.semester or w.as_of.isoformat()}-课后服务合规工作簿.xlsx"
 
@@ -178,11 +175,14 @@ def compliance_xlsx(request):
     return redirect("oversight:workbook", pk=workbook.pk)
 
 
-def _workbook_for(request, pk: int) -> Workbook:
+def _workbook_for(request, pk: int, *, with_file: bool = False) -> Workbook:
+    """One of the caller's district's workbooks; its file (megabytes) only when asked for,
+    not for the progress the page polls every second."""
     if not selectors.is_district_staff(request.user):
         raise PermissionDenied
-    return get_object_or_404(Workbook.objects.select_related("district", "school").filter(
-        district__in=districts_visible_to(request.user)), pk=pk)
+    workbooks = Workbook.objects.select_related("district", "school").filter(
+        district__in=districts_visible_to(request.user))
+    return get_object_or_404(workbooks if with_file else workbooks.defer("content"), pk=pk)
 
 
 @login_required
@@ -197,15 +197,13 @@ def workbook_page(request, pk: int):
 
 def _download(request, w: Workbook) -> HttpResponse:
     WorkbookDownload.objects.create(workbook=w, user=request.user)
-    response = HttpResponse(bytes(w.content), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, _workbook_filename(w))
-    return response
+    return download(bytes(w.content), _workbook_filename(w))
 
 
 @login_required
 @require_GET
 def workbook_download(request, pk: int):
-    w = _workbook_for(request, pk)
+    w = _workbook_for(request, pk, with_file=True)
     if w.status != Workbook.Status.DONE:
         raise Http404
     return _download(request, w)

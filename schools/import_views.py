@@ -8,10 +8,9 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +27,7 @@ from .importing import (
 from .models import Role, RosterImport, School
 from .params import int_param
 from .selectors import school_ids_for
+from .tables import download
 
 IMPORT_ROLES = {Role.PRINCIPAL, Role.OFFICE}
 
@@ -65,12 +65,6 @@ def _chosen_school(request, schools: list[School]) -> School | None:
             raise Http404
         return school
     return schools[0] if len(schools) == 1 else None
-
-
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 @login_required
@@ -128,7 +122,7 @@ def confirm(request, pk: int):
 @require_GET
 def template_xlsx(request):
     _schools(request.user)
-    return _xlsx_response(roster_template_xlsx(), "学生名册导入模板.xlsx")
+    return download(roster_template_xlsx(), "学生名册导入模板.xlsx")
 
 
 @login_required
@@ -139,4 +133,4 @@ def export_xlsx(request):
     if school is None:
         return redirect("roster_import:upload")
     filename = f"学生名册-{school.name}-{datetime.date.today():%Y%m%d}.xlsx"
-    return _xlsx_response(roster_export_xlsx(school=school), filename)
+    return download(roster_export_xlsx(school=school), filename)

@@ -12,12 +12,24 @@ from dataclasses import dataclass, field
 from io import BytesIO, StringIO
 
 import xlsxwriter
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY = "#,##0.00"
 COUNT = "#,##0"
 RATE = "0.00%"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def download(content: bytes, filename: str, content_type: str = XLSX_CONTENT_TYPE
+             ) -> HttpResponse:
+    """A file for the browser to save under `filename` (Chinese names kept, RFC 6266)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
 
 
 def set_text(cell, value) -> None:

@@ -9,8 +9,8 @@ import re
 from django.utils import translation
 
 from ..models import GuardianStudent, PriorityCategory, Student
+from ..tables import XLSX_CONTENT_TYPE  # noqa: F401  (the upload's accepted type)
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 
