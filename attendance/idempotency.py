@@ -9,12 +9,13 @@ import uuid
 
 from django.utils.translation import gettext_lazy as _
 
+from schools.db import Sql, insert_sql
 from schools.errors import DomainError
 from schools.idempotency import Reply, claim_key, fingerprint, remember_key, stored_reply
 
 from .models import ClientWrite
 
-__all__ = ["ClientIdReused", "Reply", "claim", "happened_at", "remember"]
+__all__ = ["ClientIdReused", "Reply", "claim", "claim_sql", "happened_at", "remember"]
 
 
 class ClientIdReused(DomainError):
@@ -45,3 +46,14 @@ def claim(*, kind: str, client_id: uuid.UUID, user, body: dict) -> Reply | None:
 
 def remember(client_id: uuid.UUID, reply: Reply) -> Reply:
     return remember_key(ClientWrite, key={"client_id": client_id}, reply=reply)
+
+
+def claim_sql(*, kind: str, client_id: uuid.UUID, user, body: dict, status: int, reply: Sql,
+              source: str) -> Sql:
+    """The claim of `client_id` with its reply, as part of the statement that makes the write
+    (schools.db.with_parts): one row per row of the part `source`, so none if it wrote nothing;
+    an id already claimed fails the whole statement (IntegrityError), which then writes
+    nothing, and the caller answers through `claim`."""
+    row = ClientWrite(client_id=client_id, kind=kind, user=user,
+                      fingerprint=fingerprint(kind, body), status_code=status)
+    return insert_sql(row, source=Sql(source), computed={"response": reply})

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from schools.db import insert_ignoring
+from schools.db import Sql, insert_ignoring, insert_sql
 from schools.models import User
 
 from .channels import SENDERS, DeliveryError, NoAddress, PermanentFailure
@@ -103,6 +103,19 @@ def notify_many(items: Iterable[dict]) -> int:
     _publish_on_commit([(pk, urgency) for pk, urgency, status in written
                         if status == Status.PENDING])
     return len(written)
+
+
+def notify_sql(*, recipients: Sql, dedupe_key: Sql, **item) -> Sql:
+    """`notify_many`'s in-app rows as one part of a statement that writes what they tell of
+    (schools.db.with_parts): one row per row of `recipients` (the statement's FROM, which gives
+    a `user_id` column), under `dedupe_key`, an expression over it. In-app only: an e-mail or
+    SMS row is published once its transaction commits, and the statement cannot say which it
+    wrote. `item` is `notify`'s other arguments."""
+    [row] = _rows(recipient_id=0, dedupe_key="", channels=[Channel.IN_APP], **item)
+    return insert_sql(row, source=recipients, ignore_conflicts=True, computed={
+        "recipient": Sql("user_id"),
+        "dedupe_key": Sql(f"left({dedupe_key.text} || '#{Channel.IN_APP}', 200)",
+                          dedupe_key.params)})
 
 
 def _insert_unclaimed(rows: list[Notification]) -> list[tuple[int, str, str]]:

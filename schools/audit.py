@@ -6,6 +6,7 @@ which object, for which school, and why (`data`). Each app names its actions onc
 """
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .db import Sql, insert_sql
 from .models import AuditEntry, School, User
 
 
@@ -62,6 +64,21 @@ def audit_record(*, actor: User | None, action: str, obj: models.Model | None,
         school_id=getattr(school, "pk", school),
         data=data or {},
     )
+
+
+def audit_sql(*, actor: User | None, action: str, obj: models.Model, school: School | int,
+              data: dict, source: Sql, object_id: Sql, more_data: Sql) -> Sql:
+    """The entry of `audit_record` as one part of a statement that writes `obj` too
+    (schools.db.with_parts): `obj` is not yet saved, so its id is `object_id`, an expression
+    over `source` (the part that inserts it), and `more_data` adds what only that part knows
+    (`jsonb_build_object(...)`) to `data`. One entry per row of `source`: none if it wrote
+    nothing."""
+    entry = AuditEntry(actor=_actor(actor), action=action,
+                       content_type=ContentType.objects.get_for_model(obj),
+                       object_repr=str(obj)[:200], school_id=getattr(school, "pk", school))
+    return insert_sql(entry, source=source, computed={
+        "object_id": object_id,
+        "data": Sql(f"%s::jsonb || {more_data.text}", (json.dumps(data), *more_data.params))})
 
 
 def audit_record_many(*, actor: User | None, action: str, objects: Sequence[models.Model],

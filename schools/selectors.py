@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
+from .db import Sql
 from .models import (
     DUTY_ROLES,
     MANAGER_ROLES,
@@ -268,6 +269,14 @@ def guardian_user_ids_of(student_ids) -> dict[int, list[int]]:
                                 .values_list("student_id", "guardian__user_id")):
         ids.setdefault(student_id, []).append(user_id)
     return ids
+
+
+def guardian_users_sql(student_id: int) -> Sql:
+    """The child's guardians' user ids as an SQL FROM item (column `user_id`), for a statement
+    that writes their notices (notifications.services.notify_sql)."""
+    link, guardian = GuardianStudent._meta, Guardian._meta
+    return Sql(f"(SELECT g.user_id FROM {link.db_table} gs JOIN {guardian.db_table} g "
+               "ON g.id = gs.guardian_id WHERE gs.student_id = %s) AS guardians", (student_id,))
 
 
 def is_staff_of_school(user: User, school_id: int) -> bool:

@@ -4,9 +4,10 @@ and reason whatever retries."""
 
 from django.urls import reverse
 
-from notifications.services import notify_many
+from notifications.services import notify_many, notify_sql
+from schools.db import Sql
 from schools.models import Student
-from schools.selectors import duty_managers, guardian_user_ids_of
+from schools.selectors import duty_managers, guardian_user_ids_of, guardian_users_sql
 
 from ..models import ClassSession
 
@@ -31,6 +32,20 @@ def guardians(*, students: list[Student], session: ClassSession, purpose: str, k
              dedupe_key=f"{purpose}:{key}:{child.pk}:{user_id}", subject=subject(child),
              body=body(child), url=child_url(child.pk), channels=channels)
         for child in students for user_id in users.get(child.pk, [])])
+
+
+def guardians_sql(*, student: Student, session: ClassSession, purpose: str, key: Sql,
+                  source: str, subject: str, body: str) -> Sql:
+    """`guardians`' in-app notices about one child as part of a statement that writes what they
+    tell of (schools.db.with_parts): one per guardian and row of the part `source`, the key an
+    expression over it (the new row's id)."""
+    guardians = guardian_users_sql(student.pk)
+    return notify_sql(
+        recipients=Sql(f"{source}, {guardians.text}", guardians.params),
+        dedupe_key=Sql(f"%s || {key.text} || %s || user_id",
+                       (f"{purpose}:", *key.params, f":{student.pk}:")),
+        purpose=purpose, school=session.school_id, urgency=ALERT, subject=subject, body=body,
+        url=child_url(student.pk))
 
 
 def managers(*, session: ClassSession, purpose: str, key: str, subject: str, body: str) -> int:

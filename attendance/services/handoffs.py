@@ -3,27 +3,29 @@ for that child that day, to the bus, home alone with written permission, or on t
 session. A refused release and a second, different release are rows of their own that the
 guardians and the principal hear about.
 
-Two tablets releasing the same child at once meet on the unique (session, student) index: the
-second waits for the first to commit, then finds its row and is told 409 already_handed_off
-(or, if it sent the same release, gets that row back)."""
+An authorised release, the 16:30 rush's every request, is one prepared statement: the handoff,
+its audit entry, the guardians' notice and the tablet's stored reply (`_write`). Two tablets
+releasing the same child at once meet on the unique (session, student) index: the second waits
+for the first to commit, writes nothing, and takes the checked way, which finds the first row
+and answers 409 already_handed_off (or, if it sent the same release, that row)."""
 
+import contextlib
 import datetime
+import json
 import uuid
 
-from django.db import connection, transaction
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schools.audit import audit_record
-from schools.db import insert_ignoring
+from schools.audit import audit_record, audit_sql
+from schools.db import Sql, fetch_one_prepared, insert_sql, with_parts
 from schools.errors import PolicyViolation
 from schools.formats import time_label
 from schools.models import ServiceSlot, User
 
 from ..events import AttendanceAction
-from ..idempotency import Reply, claim, happened_at, remember
+from ..idempotency import Reply, claim, claim_sql, happened_at, remember
 from ..models import ClassSession, DayClose, Handoff, HandoffConflict, HandoffDispute, Refusal
 from ..pickup import Verdict, check_code, check_person, walk_home_on
 from ..selectors import expected_child
@@ -74,63 +76,120 @@ def _transfer_target(session: ClassSession, student_id: int, target_id) -> Class
     return target
 
 
-@transaction.atomic
 def handoff_release(*, session: ClassSession, user: User, data: dict, client_id: uuid.UUID,
                     occurred_at: datetime.datetime | None = None) -> Reply:
     """Release a child. `data`: student, released_to, and pickup_person (an id from the
     child's list) or pickup_code (with pickup_name if given), or pickup_name/pickup_phone of
     someone not on the list; transfer_to for a transfer. Returns the reply: 201 the handoff,
-    403 not_authorised (recorded), 409 already_handed_off (recorded)."""
+    403 not_authorised (recorded), 409 already_handed_off (recorded).
+
+    The 16:30 rush is made of authorised releases: each is one statement (`_write` with the
+    claim of its client_id), atomic without a transaction. Whatever that statement did not
+    write (a replay, a reused client_id, a child already gone), a refusal and a release the
+    checks turn down take the checked way, in a transaction that claims the client_id first,
+    so a replay is answered from what its first sending answered."""
     body = {"session": session.pk, **{k: v for k, v in data.items() if v not in ("", None)}}
-    if (replay := claim(kind="handoff", client_id=client_id, user=user, body=body)):
-        return replay
-    now = timezone.now()
-    when = happened_at(occurred_at, now)
+    when = happened_at(occurred_at, timezone.now())
+    try:
+        handoff, verdict = _prepare(session, user, data, client_id, when)
+    except PolicyViolation as problem:
+        return _stored_or_raise(client_id, user, body, problem)
+    if verdict.authorised and _write(handoff, claim=dict(
+            kind="handoff", client_id=client_id, user=user, body=body, status=201)):
+        return Reply(201, handoff_json(handoff))
+    return _release_checked(handoff, verdict, user=user, data=data, body=body)
+
+
+def _prepare(session: ClassSession, user: User, data: dict, client_id: uuid.UUID,
+             when: datetime.datetime) -> tuple[Handoff, Verdict]:
+    """The release asked for (unsaved) and whether the person may take the child; raises
+    PolicyViolation for a child not in the session or a release that cannot be."""
     student = expected_child(session, data["student"])
     if student is None:
         raise PolicyViolation(_("这名学生不在本课次的名单中。"), field="student")
     transfer_to = (_transfer_target(session, student.pk, data.get("transfer_to"))
                    if data["released_to"] == To.TRANSFER else None)
     verdict = _verdict(session, student, data)
-    if not verdict.authorised:
-        return remember(client_id, _refuse(session, user, student, verdict, data, client_id,
-                                           when))
-    handoff = Handoff(
+    return Handoff(
         session=session, student=student, released_to=data["released_to"], via=verdict.via,
         person_name=verdict.name, person_relation=verdict.relation,
         guardian_id=verdict.guardian_id, pickup_adult_id=verdict.pickup_adult_id,
         delegation_id=verdict.delegation_id, transfer_to=transfer_to, client_id=client_id,
-        occurred_at=when, released_by=user)
-    if not _insert_once(handoff):
+        occurred_at=when, released_by=user), verdict
+
+
+@transaction.atomic
+def _stored_or_raise(client_id: uuid.UUID, user: User, body: dict, problem: PolicyViolation):
+    """A release that cannot be: the reply stored for its client_id if it is a replay (the
+    child may have left the list since), else the problem (and the claim is rolled back)."""
+    if (replay := claim(kind="handoff", client_id=client_id, user=user, body=body)):
+        return replay
+    raise problem
+
+
+@transaction.atomic
+def _release_checked(handoff: Handoff, verdict: Verdict, *, user: User, data: dict,
+                     body: dict) -> Reply:
+    session, client_id, when = handoff.session, handoff.client_id, handoff.occurred_at
+    if (replay := claim(kind="handoff", client_id=client_id, user=user, body=body)):
+        return replay
+    if not verdict.authorised:
+        return remember(client_id, _refuse(session, user, handoff.student, verdict, data,
+                                           client_id, when))
+    if not _write(handoff):
         return remember(client_id, _second_release(session, user, handoff, client_id, when))
-    audit_record(actor=user, action=AttendanceAction.HANDED_OFF, obj=handoff,
-                 school=session.school_id, data={"released_to": handoff.released_to,
-                                              "via": handoff.via, "person": handoff.person_name,
-                                              "occurred_at": when.isoformat(),
-                                              "synced_late": handoff.synced_late})
-    _tell_guardians(session, handoff)
     return remember(client_id, Reply(201, handoff_json(handoff)))
 
 
-def _insert_once(handoff: Handoff) -> bool:
-    """Write the handoff unless the child has left the session already; whether it was
-    written. One statement, no savepoint: ON CONFLICT DO NOTHING meets the unique (session,
-    student) index (a second tablet's release waits for the first to commit, then writes
-    nothing; the client_id, the table's other unique key, was claimed just before), and
-    `synced_late`, whether the school's day was closed before the release arrived, is read by
-    the same statement."""
-    session = handoff.session
-    # The day's close, in this app's own table, as plain SQL: an Exists() queryset costs more
-    # to build than the rest of the statement.
-    handoff.synced_late = RawSQL(
-        f"EXISTS (SELECT 1 FROM {DayClose._meta.db_table} WHERE school_id = %s AND date = %s)",
-        (session.school_id, session.date), output_field=BooleanField())
-    written = insert_ignoring(Handoff, [handoff], ["id", "synced_late"])
-    if not written:
+def _write(handoff: Handoff, *, claim: dict | None = None) -> bool:
+    """Write the handoff, its audit entry and the guardians' notice in one statement, with the
+    claim of its client_id and the reply when `claim` (claim_sql's arguments) is given; whether
+    it was written. Nothing is written if the child has left the session already (ON CONFLICT
+    DO NOTHING meets the unique (session, student) index: a second tablet's release waits for
+    the first to commit, then writes nothing) or, with `claim`, if the client_id was used
+    before. `synced_late`, whether the school's day was closed before the release arrived, is
+    read by the same statement."""
+    session, student = handoff.session, handoff.student
+    closed = Sql(f"EXISTS (SELECT 1 FROM {DayClose._meta.db_table} "
+                 "WHERE school_id = %s AND date = %s)", (session.school_id, session.date))
+    parts = {"released": insert_sql(handoff, computed={"synced_late": closed},
+                                    ignore_conflicts=True, returning=("id", "synced_late"))}
+    new_id = Sql("released.id")
+    if claim is not None:
+        parts["claimed"] = claim_sql(**claim, source="released", reply=Sql(
+            "%s::jsonb || jsonb_build_object('id', released.id, 'synced_late', "
+            "released.synced_late)", (json.dumps(handoff_json(handoff)),)))
+    parts["audited"] = audit_sql(
+        actor=handoff.released_by, action=AttendanceAction.HANDED_OFF, obj=handoff,
+        school=session.school_id, source=Sql("released"), object_id=Sql("released.id::text"),
+        data={"released_to": handoff.released_to, "via": handoff.via,
+              "person": handoff.person_name, "occurred_at": handoff.occurred_at.isoformat()},
+        more_data=Sql("jsonb_build_object('synced_late', released.synced_late)"))
+    parts["told"] = alerts.guardians_sql(
+        student=student, session=session, purpose="attendance.handoff", key=new_id,
+        source="released", subject=_("%(name)s 已离开课后服务") % {"name": student.name},
+        body=_handoff_line(handoff, student.name) + " "
+        + _("如果不是您安排的人，请立即在页面上点“不是我们”。"))
+    statement = with_parts(parts, Sql("SELECT id, synced_late FROM released"))
+    try:
+        with _savepoint_if_in_transaction():
+            written = fetch_one_prepared(statement)
+    except IntegrityError:
+        if claim is None:
+            raise
+        return False  # the client_id was claimed before: the checked way answers
+    if written is None:
         return False
-    handoff.pk, handoff.synced_late = written[0]
+    handoff.pk, handoff.synced_late = written
     handoff._state.adding, handoff._state.db = False, connection.alias
     return True
+
+
+def _savepoint_if_in_transaction():
+    """Around a statement whose failure is an answer: outside a transaction the statement is
+    atomic by itself (no BEGIN and COMMIT to wait for); inside one, a savepoint keeps the
+    transaction usable after it fails."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
 
 
 def _same(a: Handoff, b: Handoff) -> bool:
@@ -200,15 +259,6 @@ def _handoff_line(handoff: Handoff, name: str) -> str:
             "name": name, "time": at, "cls": handoff.transfer_to.temporary_class.name}
     return _("%(name)s 已于 %(time)s %(how)s。") % {
         "name": name, "time": at, "how": handoff.get_released_to_display()}
-
-
-def _tell_guardians(session: ClassSession, handoff: Handoff) -> None:
-    alerts.guardians(
-        students=[handoff.student], session=session, purpose="attendance.handoff",
-        key=handoff.pk, channels=("in_app",),
-        subject=lambda c: _("%(name)s 已离开课后服务") % {"name": c.name},
-        body=lambda c: _handoff_line(handoff, c.name) + " "
-        + _("如果不是您安排的人，请立即在页面上点“不是我们”。"))
 
 
 @transaction.atomic

@@ -485,3 +485,32 @@ def test_the_gateways_words_are_kept_with_phone_numbers_masked():
     exc = urllib.error.HTTPError("http://sms.example", 400, "Bad Request", {},
                                  io.BytesIO(b'{"error": "invalid mobile 13912345678"}'))
     assert _gateway_reason(exc) == "invalid mobile 139****5678"
+
+
+@pytest.mark.django_db
+def test_notify_sql_writes_in_app_rows_as_notify_many_would(django_capture_on_commit_callbacks):
+    """Part of a statement that writes what the notices tell of: one in-app row per recipient
+    of the FROM item, its key an expression over it, delivered by being written; a key
+    already held is skipped, not an error."""
+    from django.db import connection
+
+    from notifications.services import notify_sql
+    from schools.db import Sql
+
+    users = [f.UserFactory() for _ in range(2)]
+    ids = ", ".join(str(u.pk) for u in users)
+    part = notify_sql(recipients=Sql(f"(SELECT unnest(ARRAY[{ids}]) AS user_id) AS r"),
+                      dedupe_key=Sql("%s || user_id", ("test.sql:",)), purpose="test.sql",
+                      subject="放学", body="张小明 已由 张伟 接走。", urgency="alert", url="/x/")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for _ in range(2):
+            with connection.cursor() as cursor:
+                cursor.execute(part.text, part.params)
+    assert callbacks == []
+    rows = Notification.objects.filter(purpose="test.sql").order_by("recipient_id")
+    assert [(n.recipient_id, n.dedupe_key) for n in rows] == [
+        (u.pk, f"test.sql:{u.pk}#in_app") for u in sorted(users, key=lambda u: u.pk)]
+    for n in rows:
+        assert (n.channel, n.status, n.urgency, n.subject, n.url) == (
+            "in_app", Status.SENT, "alert", "放学", "/x/")
+        assert n.sent_at and n.created_at and n.queued_at is None
