@@ -54,7 +54,7 @@ from scheduling import demo as scheduling_demo
 from scheduling import services as scheduling
 from scheduling.models import Menu, Placement, TemporaryClass
 from scheduling.selectors import week_slot_days
-from schools.demo import GIVEN_CHARS, SURNAMES, person_name
+from schools.demo import GIVEN_CHARS, SCHOOLS, SURNAMES, person_name
 from schools.models import GuardianStudent, School, ServiceSlot, Staff, Student, User
 from schools.selectors import (
     children_of,
@@ -67,7 +67,6 @@ from schools.selectors import (
 
 SEED = "20260901-attendance"
 PRIMARY_CODE = "DEMO-P1"
-DEMO_CODES = ("DEMO-P1", "DEMO-M1", "DEMO-P2")
 # Past service days the demo shows at least (when the term has had them). Every past day of an
 # allocated week becomes history, so when this week has fewer, the whole week before is added;
 # each day costs some 15 seconds of seeding (every child's handoff is a service call).
@@ -136,7 +135,8 @@ def primary_links(students) -> dict[int, GuardianStudent]:
 
 def ensure_pickup_adults(moment: datetime.datetime) -> int:
     """Every demo family names one further adult, the same one for siblings."""
-    students = list(Student.objects.filter(school__code__in=DEMO_CODES, pickup_adults__isnull=True)
+    students = list(Student.objects.filter(school__code__in=[s.code for s in SCHOOLS],
+                                            pickup_adults__isnull=True)
                     .select_related("school").order_by("student_no"))
     links = primary_links(students)
     made = 0

@@ -154,7 +154,6 @@ def _write(handoff: Handoff, *, claim: dict | None = None) -> bool:
                  "WHERE school_id = %s AND date = %s)", (session.school_id, session.date))
     parts = {"released": insert_sql(handoff, computed={"synced_late": closed},
                                     ignore_conflicts=True, returning=("id", "synced_late"))}
-    new_id = Sql("released.id")
     if claim is not None:
         parts["claimed"] = claim_sql(**claim, source="released", reply=Sql(
             "%s::jsonb || jsonb_build_object('id', released.id, 'synced_late', "
@@ -166,7 +165,7 @@ def _write(handoff: Handoff, *, claim: dict | None = None) -> bool:
               "person": handoff.person_name, "occurred_at": handoff.occurred_at.isoformat()},
         more_data=Sql("jsonb_build_object('synced_late', released.synced_late)"))
     parts["told"] = alerts.guardians_sql(
-        student=student, session=session, purpose="attendance.handoff", key=new_id,
+        student=student, session=session, purpose="attendance.handoff", key=Sql("released.id"),
         source="released", subject=_("%(name)s 已离开课后服务") % {"name": student.name},
         body=_handoff_line(handoff, student.name) + " "
         + _("如果不是您安排的人，请立即在页面上点“不是我们”。"))
